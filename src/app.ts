@@ -1,0 +1,154 @@
+// Builds the Koa app: small middleware, each with one job, then openapi-backend routing and validation
+// against openapi.yaml, then one handler per operationId.
+import Koa, { type Next } from 'koa';
+import { OpenAPIBackend, type Context as ApiContext, type Document } from 'openapi-backend';
+import type { ErrorObject } from 'ajv';
+import { contract, describeAjvError } from './contract.js';
+import { ApiError, badRequest, toApiError } from './http/errors.js';
+import { jsonBody } from './http/body.js';
+import { randomId, type AppContext, type RequestState } from './http/request.js';
+import type { Deps, OperationHandler } from './handlers/deps.js';
+import createChatCompletion from './handlers/createChatCompletion.js';
+import createCompletion from './handlers/createCompletion.js';
+import listModels from './handlers/listModels.js';
+import retrieveModel from './handlers/retrieveModel.js';
+import configure from './handlers/configure.js';
+import getHealth from './handlers/getHealth.js';
+import getRoot from './handlers/getRoot.js';
+import type { Operations } from './types.js';
+
+/** One handler factory per operationId of openapi.yaml; the type makes a missing one a compile error. */
+const HANDLERS: Record<keyof Operations, (deps: Deps) => OperationHandler> = {
+  createChatCompletion,
+  createCompletion,
+  listModels,
+  retrieveModel,
+  configure,
+  getHealth,
+  getRoot,
+};
+
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+export async function createApp(deps: Deps): Promise<Koa<RequestState>> {
+  const api = await createRouter(deps);
+  const app = new Koa<RequestState>();
+  app.silent = true;
+  app.on('error', (err: unknown) => deps.log.error(`unexpected error: ${err instanceof Error ? err.stack : String(err)}`));
+  app.use(arrival(deps));
+  app.use(accessLog(deps));
+  app.use(errors(deps));
+  app.use(jsonBody(MAX_BODY_BYTES));
+  app.use((ctx: AppContext) => dispatch(api, ctx));
+  return app;
+}
+
+/** Stamps the arrival time (the origin of TTFT), the settings snapshot and the request id. */
+function arrival(deps: Deps) {
+  return function stampArrival(ctx: AppContext, next: Next): Promise<void> {
+    ctx.state.start = performance.now();
+    ctx.state.settings = deps.store.current;
+    const given = ctx.get('x-request-id');
+    ctx.state.requestId = given && given.length <= 512 ? given : randomId('req-');
+    ctx.set('x-request-id', ctx.state.requestId);
+    return next();
+  };
+}
+
+/** With access logs on: one line per request when its response is over (streams included). */
+function accessLog(deps: Deps) {
+  return function logAccess(ctx: AppContext, next: Next): Promise<void> {
+    if (ctx.state.settings.access_logs) {
+      const { start } = ctx.state;
+      ctx.res.once('close', () => {
+        const status = ctx.res.headersSent ? ctx.res.statusCode : 499;
+        deps.log.info(`${ctx.method} ${ctx.url} ${status} ${(performance.now() - start).toFixed(1)}ms`);
+      });
+    }
+    return next();
+  };
+}
+
+/** Every error becomes OpenAI's error shape with its status; nothing else reaches the client. */
+function errors(deps: Deps) {
+  return async function mapErrors(ctx: AppContext, next: Next): Promise<void> {
+    try {
+      await next();
+    } catch (err) {
+      const e = toApiError(err);
+      if (e.status >= 500) deps.log.error(`${ctx.method} ${ctx.path}: ${err instanceof Error ? err.stack : String(err)}`);
+      if (ctx.respond === false || ctx.res.headersSent) return;
+      ctx.status = e.status;
+      ctx.body = e.body;
+    }
+  };
+}
+
+async function createRouter(deps: Deps): Promise<OpenAPIBackend> {
+  const handlers: Record<string, (c: ApiContext, ctx: AppContext) => unknown> = {};
+  for (const [operationId, factory] of Object.entries(HANDLERS)) {
+    const handle = factory(deps);
+    handlers[operationId] = (c, ctx) => handle(ctx, (c.request.params ?? {}) as Record<string, string>);
+  }
+  handlers['validationFail'] = (c) => {
+    throw validationError(c.validation.errors ?? []);
+  };
+  handlers['notFound'] = (_c, ctx) => {
+    throw new ApiError(404, `No route for ${ctx.method} ${ctx.path}.`, null, 'not_found');
+  };
+  handlers['methodNotAllowed'] = (_c, ctx) => {
+    throw new ApiError(405, `Method ${ctx.method} is not allowed on ${ctx.path}.`, null, 'method_not_allowed');
+  };
+  handlers['notImplemented'] = (c) => {
+    throw new ApiError(501, `Operation ${c.operation.operationId} has no handler.`, null, 'not_implemented');
+  };
+  const api = new OpenAPIBackend({
+    definition: structuredClone(contract()) as unknown as Document,
+    handlers,
+    quick: true,
+    ajvOpts: { strict: false, allErrors: false },
+  });
+  await api.init();
+  return api;
+}
+
+function dispatch(api: OpenAPIBackend, ctx: AppContext): Promise<unknown> {
+  return api.handleRequest(
+    {
+      method: ctx.method,
+      path: modelPath(ctx.path),
+      headers: ctx.headers as Record<string, string | string[]>,
+      query: ctx.querystring,
+      body: ctx.state.body,
+    },
+    ctx,
+  );
+}
+
+// Hub model ids hold a slash ("Qwen/Qwen3-0.6B"); clients send it raw in /v1/models/{model}.
+function modelPath(path: string): string {
+  const m = /^\/v1\/models\/(.+)$/.exec(path);
+  return m ? `/v1/models/${encodeURIComponent(safeDecode(m[1]!))}` : path;
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** The first validation problem, with `param` naming the request field at fault. */
+function validationError(errs: ErrorObject[]): ApiError {
+  const e = errs.find((x) => x.instancePath.startsWith('/requestBody')) ?? errs[0];
+  if (!e) return badRequest('The request is invalid.');
+  const segments = e.instancePath.split('/').slice(2);
+  const { missingProperty, additionalProperty } = e.params as { missingProperty?: string; additionalProperty?: string };
+  const field = missingProperty ?? additionalProperty;
+  if ((e.keyword === 'required' || e.keyword === 'additionalProperties') && field) segments.push(field);
+  const param = segments.length ? segments.map((s, i) => (/^\d+$/.test(s) ? `[${s}]` : i ? `.${s}` : s)).join('') : null;
+  if (e.instancePath === '' && e.keyword === 'required' && !field) return badRequest('The request body is missing.');
+  const what = e.keyword === 'required' ? 'is required' : e.keyword === 'additionalProperties' ? 'is not a known field' : describeAjvError(e);
+  return badRequest(param ? `${param}: ${what}` : `The request body ${what}.`, param);
+}

@@ -1,0 +1,96 @@
+// POST /v1/completions: the legacy text completion API, which vLLM's benchmark uses by default.
+import { FrameTemplate, frame } from '../http/frame.js';
+import { badRequest } from '../http/errors.js';
+import { randomId } from '../http/request.js';
+import { passageFor, plan } from '../model/generation.js';
+import { completionPrompts } from '../model/prompt.js';
+import { respondStream, respondWhole, type Format } from './respond.js';
+import { tokenizerFor, type Deps, type OperationHandler } from './deps.js';
+import { SYSTEM_FINGERPRINT } from './createChatCompletion.js';
+import type { CompletionChunk, CompletionRequest, CompletionResponse } from '../types.js';
+
+export default function createCompletion(deps: Deps): OperationHandler {
+  return async (ctx) => {
+    const { settings, start } = ctx.state;
+    const body = ctx.state.body as CompletionRequest;
+    if (body.stream_options != null && body.stream !== true) {
+      throw badRequest('stream_options is only allowed when stream is true.', 'stream_options');
+    }
+    const tokenizer = tokenizerFor(deps, body.model, settings);
+    const prompts = completionPrompts(tokenizer, body.prompt);
+    const n = body.n ?? 1;
+    // Choices are numbered prompt by prompt: prompt i's j-th choice has index i * n + j, as OpenAI does.
+    const plans = prompts.flatMap((p) => {
+      const one = plan(
+        {
+          echo: p.ids,
+          cap: body.max_tokens ?? undefined,
+          ignoreEos: body.ignore_eos === true,
+          minTokens: body.min_tokens ?? 0,
+          reasoningTokens: 0,
+        },
+        () => passageFor(tokenizer),
+      );
+      return Array.from({ length: n }, () => one);
+    });
+    const echoed = body.echo === true ? prompts.flatMap((p) => Array.from({ length: n }, () => p.text)) : undefined;
+    const generation = {
+      plans,
+      pieces: tokenizer.pieces,
+      promptTokens: prompts.reduce((sum, p) => sum + p.ids.length, 0),
+      start,
+      ttft: settings.ttft,
+      itl: settings.itl,
+    };
+    const format = textFormat(randomId('cmpl-'), Math.floor(Date.now() / 1000), body.model, echoed);
+    if (body.stream === true) {
+      respondStream(ctx, generation, format, {
+        includeUsage: body.stream_options?.include_usage === true,
+        continuousUsage: body.stream_options?.continuous_usage_stats === true,
+      });
+    } else {
+      await respondWhole(ctx, generation, format);
+    }
+  };
+}
+
+function textFormat(id: string, created: number, model: string, echoed: string[] | undefined): Format {
+  const head = { id, object: 'text_completion' as const, created, model, system_fingerprint: SYSTEM_FINGERPRINT };
+  const chunk = (index: number, text: string, finish: CompletionChunk['choices'][number]['finish_reason']): CompletionChunk => ({
+    ...head,
+    choices: [{ index, text, logprobs: null, finish_reason: finish }],
+  });
+  const templates = new Map<number, FrameTemplate>();
+  return {
+    token(index, _kind, text, first, finish, usage) {
+      if (!first && finish === null && usage === undefined) {
+        let t = templates.get(index);
+        if (!t) {
+          t = new FrameTemplate(chunk(index, FrameTemplate.slot(), null));
+          templates.set(index, t);
+        }
+        return t.fill(text);
+      }
+      // With echo, the prompt goes out in the choice's first frame, before its first token.
+      const c = chunk(index, first && echoed ? echoed[index] + text : text, finish);
+      if (usage) c.usage = usage;
+      return frame(c);
+    },
+    usage(u) {
+      const c: CompletionChunk = { ...head, choices: [], usage: u };
+      return frame(c);
+    },
+    whole(choices, u): CompletionResponse {
+      return {
+        ...head,
+        choices: choices.map((c, index) => ({
+          index,
+          text: (echoed?.[index] ?? '') + c.content,
+          logprobs: null,
+          finish_reason: c.finishReason,
+        })),
+        usage: u,
+      };
+    },
+  };
+}

@@ -1,0 +1,31 @@
+// What every handler is given: the settings store, the tokenizers, the logger and the server's identity.
+import type { SettingsStore } from '../settings.js';
+import type { TokenizerRegistry, LoadedTokenizer } from '../model/tokenizers.js';
+import type { Logger } from '../log.js';
+import type { AppContext } from '../http/request.js';
+import { ApiError } from '../http/errors.js';
+import type { Settings } from '../types.js';
+
+export interface Deps {
+  store: SettingsStore;
+  tokenizers: TokenizerRegistry;
+  log: Logger;
+  name: string;
+  version: string;
+  /** Unix seconds when the server started: the `created` of its models. */
+  startedAt: number;
+}
+
+export type OperationHandler = (ctx: AppContext, params: Record<string, string>) => unknown;
+
+/** The requested model's tokenizer when it was preloaded, else the fallback; 404 when neither is there. */
+export function tokenizerFor(deps: Deps, model: string, settings: Readonly<Settings>): LoadedTokenizer {
+  const tok = deps.tokenizers.get(model) ?? deps.tokenizers.get(settings.fallback_tokenizer);
+  if (tok) return tok;
+  throw new ApiError(
+    404,
+    `The model '${model}' does not exist and the fallback tokenizer '${settings.fallback_tokenizer}' is not available.`,
+    'model',
+    'model_not_found',
+  );
+}

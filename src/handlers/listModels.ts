@@ -1,0 +1,20 @@
+// GET /v1/models: the preloaded models and the fallback, in OpenAI's list shape.
+import type { Deps, OperationHandler } from './deps.js';
+import type { Model, ModelList, Settings } from '../types.js';
+
+export const OWNER = 'aiperf-mock-server';
+
+/** The models served under their own tokenizer: the preloaded ones that loaded, and the fallback. */
+export function servedModels(deps: Deps, settings: Readonly<Settings>): Model[] {
+  const names = [...new Set([...settings.tokenizer_models, settings.fallback_tokenizer])];
+  return names
+    .filter((n) => deps.tokenizers.get(n) !== undefined)
+    .map((id) => ({ id, object: 'model', created: deps.startedAt, owned_by: OWNER }));
+}
+
+export default function listModels(deps: Deps): OperationHandler {
+  return (ctx) => {
+    const body: ModelList = { object: 'list', data: servedModels(deps, ctx.state.settings) };
+    ctx.body = body;
+  };
+}

@@ -1,0 +1,37 @@
+// Reads a JSON request body with a size limit; malformed or non-JSON bodies become OpenAI-shaped errors.
+import type { Next } from 'koa';
+import { ApiError, badRequest } from './errors.js';
+import type { AppContext } from './request.js';
+
+export function jsonBody(limitBytes: number) {
+  return async function readJsonBody(ctx: AppContext, next: Next): Promise<void> {
+    const method = ctx.method;
+    if (method === 'GET' || method === 'HEAD' || method === 'DELETE' || method === 'OPTIONS') return next();
+    const declared = Number(ctx.get('content-length') || '0');
+    if (declared > limitBytes) throw tooLarge(limitBytes);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limitBytes) throw tooLarge(limitBytes);
+      chunks.push(chunk);
+    }
+    if (size === 0) return next();
+    const type = ctx.get('content-type');
+    // A client that names no type still means JSON; any other named type is refused.
+    if (type && !/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
+      throw new ApiError(415, `Unsupported content type '${type}': send application/json.`, null, 'unsupported_media_type');
+    }
+    const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+    try {
+      ctx.state.body = JSON.parse(text);
+    } catch (err) {
+      throw badRequest(`The request body is not valid JSON: ${(err as Error).message}`, null, 'invalid_json');
+    }
+    return next();
+  };
+}
+
+function tooLarge(limit: number): ApiError {
+  return new ApiError(413, `The request body is larger than ${limit} bytes.`, null, 'request_too_large');
+}

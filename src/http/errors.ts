@@ -1,0 +1,38 @@
+// Every error the server answers is one of these: OpenAI's error shape with its HTTP status.
+import type { ErrorBody } from '../types.js';
+
+const TYPE_BY_STATUS: Record<number, string> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  404: 'invalid_request_error',
+  405: 'invalid_request_error',
+  413: 'invalid_request_error',
+  415: 'invalid_request_error',
+  429: 'rate_limit_error',
+  503: 'server_error',
+};
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly param: string | null = null,
+    readonly code: string | null = null,
+    readonly type: string = TYPE_BY_STATUS[status] ?? (status >= 500 ? 'server_error' : 'invalid_request_error'),
+  ) {
+    super(message);
+  }
+
+  get body(): ErrorBody {
+    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+  }
+}
+
+/** Any thrown value as an ApiError: ours pass through, anything else is a 500 that hides internals. */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  return new ApiError(500, 'The server had an internal error while processing the request.', null, null, 'server_error');
+}
+
+export const badRequest = (message: string, param: string | null = null, code: string | null = null): ApiError =>
+  new ApiError(400, message, param, code);

@@ -1,0 +1,20 @@
+// Per-request state set by the first middleware: arrival time, the settings snapshot, the id, the body.
+import { randomBytes } from 'node:crypto';
+import type { ParameterizedContext } from 'koa';
+import type { Settings } from '../types.js';
+
+export interface RequestState {
+  /** performance.now() at arrival: the origin of TTFT. */
+  start: number;
+  /** The settings in force when the request arrived; later /configure calls do not change them. */
+  settings: Readonly<Settings>;
+  requestId: string;
+  body: unknown;
+}
+
+export type AppContext = ParameterizedContext<RequestState>;
+
+/** A short random id, as OpenAI's are: a prefix and 24 hex-like characters. */
+export function randomId(prefix: string): string {
+  return `${prefix}${randomBytes(12).toString('hex')}`;
+}

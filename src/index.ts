@@ -1,0 +1,87 @@
+// The programmatic API: start a mock server in-process (tests, scripts), get its URL, change it, close it.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { createApp } from './app.js';
+import { createLogger } from './log.js';
+import { defaultSettings, SettingsStore, validateSettings } from './settings.js';
+import { reconfigure } from './handlers/configure.js';
+import { TokenizerRegistry, hubOptionsFromEnv, type HubOptions } from './model/tokenizers.js';
+import type { ConfigureRequest, Settings } from './types.js';
+
+export type { Settings, ConfigureRequest } from './types.js';
+export { SettingError } from './settings.js';
+
+export interface MockServerOptions extends Partial<Settings> {
+  /** Where log lines go (default: stderr). */
+  logWriter?: (line: string) => void;
+  /** Hugging Face hub and cache locations (default: from HF_* environment variables). */
+  hub?: HubOptions;
+}
+
+export interface MockServer {
+  readonly url: string;
+  readonly port: number;
+  readonly settings: Readonly<Settings>;
+  /** Applies a settings patch as POST /configure does (tokenizers loaded first, all or nothing); throws ApiError. */
+  configure(patch: ConfigureRequest): Promise<Readonly<Settings>>;
+  /** Stops accepting connections, ends open streams and frees the port. */
+  close(): Promise<void>;
+}
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
+
+/** Starts a server; resolves once every preloaded tokenizer is ready and the port is listening. */
+export async function startMockServer(options: MockServerOptions = {}): Promise<MockServer> {
+  const { logWriter, hub, ...given } = options;
+  const settings = validateSettings({ ...defaultSettings(), port: 0, host: '127.0.0.1', ...given }, (s) => s.name);
+  return serve(settings, { logWriter, hub });
+}
+
+export interface ServeOptions {
+  logWriter?: ((line: string) => void) | undefined;
+  hub?: HubOptions | undefined;
+}
+
+/** Serves with settings that are already whole and valid (the CLI's path). */
+export async function serve(settings: Settings, opts: ServeOptions = {}): Promise<MockServer> {
+  const store = new SettingsStore(settings);
+  const log = createLogger(() => store.current.log_level, opts.logWriter);
+  const tokenizers = new TokenizerRegistry(log, opts.hub ?? hubOptionsFromEnv());
+  const deps = { store, tokenizers, log, name: pkg.name, version: pkg.version, startedAt: Math.floor(Date.now() / 1000) };
+
+  // Preload: the fallback and every named model. A model that fails is logged and served by the fallback.
+  const names = [...new Set([settings.fallback_tokenizer, ...settings.tokenizer_models])];
+  await Promise.allSettled(names.map((n) => tokenizers.load(n)));
+  if (!tokenizers.get(settings.fallback_tokenizer)) {
+    log.warn(`the fallback tokenizer ${settings.fallback_tokenizer} is unavailable: requests for models not preloaded get 404`);
+  }
+
+  const app = await createApp(deps);
+  const server: Server = createServer(app.callback());
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(settings.port, settings.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return {
+    url,
+    port,
+    get settings() {
+      return store.current;
+    },
+    configure: (patch) => reconfigure(deps, patch),
+    close() {
+      return new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

