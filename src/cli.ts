@@ -94,7 +94,10 @@ function main(): void {
     (server) => {
       const log = createLogger(() => server.settings.log_level);
       if (valid.workers > 1) log.warn(`--workers ${valid.workers}: this version serves from one process`);
-      log.info(`listening on ${server.url} (port ${server.port}) after ${(performance.now() - t0).toFixed(0)} ms; ttft ${valid.ttft} ms, itl ${valid.itl} ms`);
+      // Always written, whatever the log level: scripts and tests wait for this line to learn the port.
+      process.stderr.write(
+        `mock-server listening on ${server.url} (port ${server.port}) after ${(performance.now() - t0).toFixed(0)} ms; ttft ${valid.ttft} ms, itl ${valid.itl} ms\n`,
+      );
       const stop = (signal: string): void => {
         log.info(`${signal}: shutting down`);
         server.close().then(() => process.exit(0));

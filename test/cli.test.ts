@@ -1,0 +1,149 @@
+// The command line and environment: names, short flags, defaults, priority and refusal of bad values.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { postJson, runCli, startServer, ROOT } from './support/server.js';
+import type { HealthBody } from '../src/types.js';
+
+const LLAMA3 = join(ROOT, 'node_modules', '@lenml', 'tokenizer-llama3', 'models');
+
+async function healthOf(args: string[], env: Record<string, string> = {}): Promise<HealthBody> {
+  const server = await startServer(args, env);
+  try {
+    return (await (await fetch(`${server.url}/health`)).json()) as HealthBody;
+  } finally {
+    await server.stop();
+  }
+}
+
+describe('command line', () => {
+  it('--help lists every flag with its short flag, environment variable and default', async () => {
+    const { code, stdout } = await runCli(['--help']);
+    assert.equal(code, 0);
+    const expected: Array<[string, string | null, string, string]> = [
+      ['--port', '-p', 'MOCK_SERVER_PORT', '8000'],
+      ['--host', '-h', 'MOCK_SERVER_HOST', '"0.0.0.0"'],
+      ['--workers', '-w', 'MOCK_SERVER_WORKERS', '1'],
+      ['--ttft', '-t', 'MOCK_SERVER_TTFT', '20'],
+      ['--itl', '-i', 'MOCK_SERVER_ITL', '5'],
+      ['--log-level', '-l', 'MOCK_SERVER_LOG_LEVEL', '"INFO"'],
+      ['--access-logs', '-a', 'MOCK_SERVER_ACCESS_LOGS', 'false'],
+      ['--tokenizer-models', '-m', 'MOCK_SERVER_TOKENIZER_MODELS', '[]'],
+      ['--fallback-tokenizer', null, 'MOCK_SERVER_FALLBACK_TOKENIZER', '"Qwen/Qwen3-0.6B"'],
+    ];
+    for (const [flag, short, env, def] of expected) {
+      const line = stdout.split('\n').findIndex((l) => new RegExp(`${short ? `${short}, ` : ''}${flag}\\b`).test(l));
+      assert.ok(line >= 0, `${flag} missing from --help`);
+      const block = stdout.split('\n').slice(line, line + 3).join('\n');
+      assert.ok(block.includes(env), `${flag}: ${env} missing`);
+      assert.ok(block.includes(`default ${def}`), `${flag}: default ${def} missing in\n${block}`);
+    }
+  });
+
+  it('starts with the seed defaults for latency, log level and tokenizers', async () => {
+    const h = await healthOf([]);
+    assert.equal(h.status, 'healthy');
+    assert.equal(h.settings.ttft, 20);
+    assert.equal(h.settings.itl, 5);
+    assert.equal(h.settings.workers, 1);
+    assert.equal(h.settings.log_level, 'INFO');
+    assert.equal(h.settings.access_logs, false);
+    assert.deepEqual(h.settings.tokenizer_models, []);
+    assert.equal(h.settings.fallback_tokenizer, 'Qwen/Qwen3-0.6B');
+    assert.deepEqual(h.tokenizers.loaded, ['Qwen/Qwen3-0.6B'], 'the default fallback loads offline from the shipped files');
+  });
+
+  it('reads MOCK_SERVER_* variables, and the command line wins over them', async () => {
+    const env = {
+      MOCK_SERVER_TTFT: '123.5',
+      MOCK_SERVER_ITL: '7',
+      MOCK_SERVER_LOG_LEVEL: 'debug',
+      MOCK_SERVER_ACCESS_LOGS: 'true',
+      MOCK_SERVER_WORKERS: '2',
+      MOCK_SERVER_TOKENIZER_MODELS: JSON.stringify([LLAMA3]),
+      MOCK_SERVER_FALLBACK_TOKENIZER: 'Qwen/Qwen3-0.6B',
+    };
+    const fromEnv = await healthOf([], env);
+    assert.equal(fromEnv.settings.ttft, 123.5);
+    assert.equal(fromEnv.settings.itl, 7);
+    assert.equal(fromEnv.settings.log_level, 'DEBUG');
+    assert.equal(fromEnv.settings.access_logs, true);
+    assert.equal(fromEnv.settings.workers, 2);
+    assert.deepEqual(fromEnv.settings.tokenizer_models, [LLAMA3]);
+    assert.ok(fromEnv.tokenizers.loaded.includes(LLAMA3));
+
+    const fromFlags = await healthOf(['-t', '45', '-i', '0.25', '-l', 'WARNING', '-w', '1', '-m', LLAMA3], env);
+    assert.equal(fromFlags.settings.ttft, 45);
+    assert.equal(fromFlags.settings.itl, 0.25);
+    assert.equal(fromFlags.settings.log_level, 'WARNING');
+    assert.equal(fromFlags.settings.workers, 1);
+    assert.equal(fromFlags.settings.access_logs, true, 'not given on the command line: the environment holds');
+
+    const long = await healthOf(['--ttft', '1', '--itl', '2', '--log-level', 'ERROR', '--tokenizer-models', LLAMA3, '--fallback-tokenizer', 'Qwen/Qwen3-0.6B']);
+    assert.equal(long.settings.ttft, 1);
+    assert.equal(long.settings.itl, 2);
+    assert.equal(long.settings.log_level, 'ERROR');
+    assert.deepEqual(long.settings.tokenizer_models, [LLAMA3]);
+  });
+
+  it('refuses bad values with one line naming the setting, the value and what is allowed, exit code 2', async () => {
+    const cases: Array<[string[], Record<string, string>, RegExp]> = [
+      [['--port', '70000'], {}, /--port.*70000.*0 to 65535/],
+      [['-p', 'eighty'], {}, /--port.*eighty.*integer/],
+      [['--ttft', '-1'], {}, /--ttft.*-1.*number/],
+      [['-i', 'fast'], {}, /--itl.*fast.*number/],
+      [['--log-level', 'LOUD'], {}, /--log-level.*LOUD.*DEBUG, INFO, WARNING, ERROR, CRITICAL/],
+      [[], { MOCK_SERVER_TOKENIZER_MODELS: 'not json' }, /MOCK_SERVER_TOKENIZER_MODELS.*not json.*JSON array/],
+      [[], { MOCK_SERVER_TOKENIZER_MODELS: '{"a":1}' }, /MOCK_SERVER_TOKENIZER_MODELS.*JSON array/],
+      [[], { MOCK_SERVER_PORT: '-5' }, /MOCK_SERVER_PORT.*-5/],
+      [[], { MOCK_SERVER_ACCESS_LOGS: 'maybe' }, /MOCK_SERVER_ACCESS_LOGS.*maybe.*true or false/],
+      [['-w', '0'], {}, /--workers.*0/],
+    ];
+    for (const [args, env, pattern] of cases) {
+      const { code, stderr } = await runCli(args, env);
+      assert.equal(code, 2, `${args.join(' ')} ${JSON.stringify(env)}: exit ${code}\n${stderr}`);
+      const lines = stderr.trim().split('\n');
+      assert.equal(lines.length, 1, `one line, got:\n${stderr}`);
+      assert.match(lines[0]!, pattern);
+    }
+  });
+
+  it('writes one access line per request with -a, and none without', async () => {
+    const quiet = await startServer(['-t', '0', '-i', '0']);
+    const loud = await startServer(['-t', '0', '-i', '0', '-a']);
+    try {
+      for (const s of [quiet, loud]) {
+        await (await postJson(`${s.url}/v1/chat/completions`, { model: 'm', messages: [{ role: 'user', content: 'hi' }] })).text();
+        await (await fetch(`${s.url}/nope`)).text();
+      }
+      await new Promise((r) => setTimeout(r, 100));
+      assert.match(loud.logs(), /POST \/v1\/chat\/completions 200 [\d.]+ms/);
+      assert.match(loud.logs(), /GET \/nope 404 [\d.]+ms/);
+      assert.doesNotMatch(quiet.logs(), /POST \/v1\/chat\/completions 200/);
+    } finally {
+      await quiet.stop();
+      await loud.stop();
+    }
+  });
+
+  it('logs at the chosen level', async () => {
+    const debug = await startServer(['-l', 'DEBUG', '-m', 'not a model name']);
+    const error = await startServer(['-l', 'ERROR']);
+    try {
+      assert.match(debug.logs(), /INFO\s+tokenizer Qwen\/Qwen3-0.6B loaded/);
+      assert.match(debug.logs(), /ERROR\s+tokenizer not a model name cannot be loaded/);
+      assert.doesNotMatch(error.logs(), /INFO/);
+    } finally {
+      await debug.stop();
+      await error.stop();
+    }
+  });
+
+  it('installs two bins for the same program', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+    assert.equal(pkg.bin['mock-server'], 'dist/src/cli.js');
+    assert.equal(pkg.bin['aiperf-mock-server'], 'dist/src/cli.js');
+    assert.match(readFileSync(join(ROOT, 'dist/src/cli.js'), 'utf8'), /^#!\/usr\/bin\/env node/);
+  });
+});
