@@ -173,7 +173,7 @@ export interface components {
          */
         Host: string;
         /**
-         * @description Worker processes. This version serves from one process; other values are accepted and logged.
+         * @description Worker processes sharing the port (node:cluster). Settings changes reach every worker; a worker that dies is replaced.
          * @default 1
          */
         Workers: number;
@@ -273,6 +273,8 @@ export interface components {
         HealthResponse: {
             /** @constant */
             status: "healthy";
+            /** @description The process that answered; with --workers, one of the workers. */
+            pid: number;
             settings: components["schemas"]["Settings"];
             tokenizers: components["schemas"]["TokenizerStatus"];
         };

@@ -3,8 +3,9 @@
 // Priority: command line > MOCK_SERVER_* environment > defaults (openapi.yaml).
 import meow from 'meow';
 import { allowedValues, defaultSettings, parseSettingText, SETTINGS, SettingError, validateSettings, settingSchema, type SettingSpec } from './settings.js';
-import { serve } from './index.js';
+import { serve, urlOf } from './index.js';
 import { createLogger } from './log.js';
+import { isWorker, runPrimary, workerSettings } from './cluster.js';
 
 type FlagType = 'string' | 'boolean';
 
@@ -90,26 +91,53 @@ function main(): void {
 
   const valid = validateSettings(settings, (s) => s.name);
   const t0 = performance.now();
-  serve(valid).then(
-    (server) => {
-      const log = createLogger(() => server.settings.log_level);
-      if (valid.workers > 1) log.warn(`--workers ${valid.workers}: this version serves from one process`);
-      // Always written, whatever the log level: scripts and tests wait for this line to learn the port.
-      process.stderr.write(
-        `mock-server listening on ${server.url} (port ${server.port}) after ${(performance.now() - t0).toFixed(0)} ms; ttft ${valid.ttft} ms, itl ${valid.itl} ms\n`,
-      );
-      const stop = (signal: string): void => {
-        log.info(`${signal}: shutting down`);
-        server.close().then(() => process.exit(0));
-      };
-      process.once('SIGINT', () => stop('SIGINT'));
-      process.once('SIGTERM', () => stop('SIGTERM'));
-    },
-    (err: unknown) => {
-      process.stderr.write(`mock-server: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
-      process.exit(1);
-    },
-  );
+  const announce = (url: string, port: number): void => {
+    // Always written, whatever the log level: scripts and tests wait for this line to learn the port.
+    const workers = valid.workers > 1 ? `, ${valid.workers} workers` : '';
+    process.stderr.write(
+      `mock-server listening on ${url} (port ${port}${workers}) after ${(performance.now() - t0).toFixed(0)} ms; ttft ${valid.ttft} ms, itl ${valid.itl} ms\n`,
+    );
+  };
+  const failed = (err: unknown): void => {
+    process.stderr.write(`mock-server: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  };
+
+  if (valid.workers > 1) {
+    const log = createLogger(() => valid.log_level);
+    const primary = runPrimary(valid, log);
+    primary.ready.then((port) => announce(urlOf(valid.host, port), port), failed);
+    const stop = (signal: string): void => {
+      log.info(`${signal}: stopping ${valid.workers} workers`);
+      void primary.stop().then(() => process.exit(0));
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    return;
+  }
+
+  serve(valid).then((server) => {
+    announce(server.url, server.port);
+    const log = createLogger(() => server.settings.log_level);
+    const stop = (signal: string): void => {
+      log.info(`${signal}: shutting down`);
+      void server.close().then(() => process.exit(0));
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  }, failed);
 }
 
-main();
+/** A worker of --workers: settings come from the primary, which also decides when to stop. */
+function workerMain(): void {
+  // Ctrl-C reaches the whole process group; the primary coordinates the shutdown.
+  process.on('SIGINT', () => undefined);
+  process.on('SIGTERM', () => undefined);
+  serve(workerSettings(), { worker: true }).catch((err: unknown) => {
+    process.stderr.write(`mock-server worker ${process.pid}: cannot start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}
+
+if (isWorker()) workerMain();
+else main();

@@ -5,7 +5,9 @@ import { readFileSync } from 'node:fs';
 import { createApp } from './app.js';
 import { createLogger } from './log.js';
 import { defaultSettings, SettingsStore, validateSettings } from './settings.js';
-import { reconfigure } from './handlers/configure.js';
+import { applyHere, reconfigure } from './handlers/configure.js';
+import { connectWorker, type WorkerLink } from './cluster.js';
+import type { Deps } from './handlers/deps.js';
 import { TokenizerRegistry, hubOptionsFromEnv, type HubOptions } from './model/tokenizers.js';
 import type { ConfigureRequest, Settings } from './types.js';
 
@@ -31,6 +33,12 @@ export interface MockServer {
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
 
+/** A URL a local client can use: wildcard hosts become the loopback address. */
+export function urlOf(host: string, port: number): string {
+  const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `http://${h.includes(':') ? `[${h}]` : h}:${port}`;
+}
+
 /** Starts a server; resolves once every preloaded tokenizer is ready and the port is listening. */
 export async function startMockServer(options: MockServerOptions = {}): Promise<MockServer> {
   const { logWriter, hub, ...given } = options;
@@ -41,6 +49,8 @@ export async function startMockServer(options: MockServerOptions = {}): Promise<
 export interface ServeOptions {
   logWriter?: ((line: string) => void) | undefined;
   hub?: HubOptions | undefined;
+  /** Set in a --workers child: settings changes go through the primary to every worker. */
+  worker?: boolean;
 }
 
 /** Serves with settings that are already whole and valid (the CLI's path). */
@@ -48,7 +58,21 @@ export async function serve(settings: Settings, opts: ServeOptions = {}): Promis
   const store = new SettingsStore(settings);
   const log = createLogger(() => store.current.log_level, opts.logWriter);
   const tokenizers = new TokenizerRegistry(log, opts.hub ?? hubOptionsFromEnv());
-  const deps = { store, tokenizers, log, name: pkg.name, version: pkg.version, startedAt: Math.floor(Date.now() / 1000) };
+  const deps: Deps = { store, tokenizers, log, name: pkg.name, version: pkg.version, startedAt: Math.floor(Date.now() / 1000) };
+  let link: WorkerLink | undefined;
+  if (opts.worker) {
+    // Patches from the primary are applied one after another, in the order it sent them.
+    let queue: Promise<unknown> = Promise.resolve();
+    const applyInOrder = (patch: ConfigureRequest): Promise<void> => {
+      const run = queue.then(() => applyHere(deps, patch));
+      queue = run.catch(() => undefined);
+      return run.then(() => undefined);
+    };
+    link = connectWorker(applyInOrder, () => {
+      void close().then(() => process.exit(0));
+    });
+    deps.broadcast = link.broadcast;
+  }
 
   // Preload: the fallback and every named model. A model that fails is logged and served by the fallback.
   const names = [...new Set([settings.fallback_tokenizer, ...settings.tokenizer_models])];
@@ -68,8 +92,13 @@ export async function serve(settings: Settings, opts: ServeOptions = {}): Promis
     });
   });
   const port = (server.address() as AddressInfo).port;
-  const host = settings.host === '0.0.0.0' || settings.host === '::' ? '127.0.0.1' : settings.host;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  link?.listening(port);
+  const close = (): Promise<void> =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  const url = urlOf(settings.host, port);
   return {
     url,
     port,
@@ -77,11 +106,6 @@ export async function serve(settings: Settings, opts: ServeOptions = {}): Promis
       return store.current;
     },
     configure: (patch) => reconfigure(deps, patch),
-    close() {
-      return new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-    },
+    close,
   };
 }

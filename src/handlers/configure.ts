@@ -1,11 +1,11 @@
 // POST /configure: change settings at run time, validated whole and applied all at once or not at all.
-import { badRequest } from '../http/errors.js';
+import { ApiError, badRequest } from '../http/errors.js';
 import { SettingError } from '../settings.js';
 import type { Deps, OperationHandler } from './deps.js';
 import type { ConfigureRequest, Schemas, SettingName, Settings } from '../types.js';
 
-/** Validates the merged settings, loads every tokenizer they name, then applies them; throws a 400 otherwise. */
-export async function reconfigure(deps: Deps, patch: ConfigureRequest): Promise<Readonly<Settings>> {
+/** Checks a patch against the settings in force and loads every tokenizer it names; throws a 400 otherwise. */
+async function prepare(deps: Deps, patch: ConfigureRequest): Promise<Settings> {
   let next: Settings;
   try {
     next = deps.store.merge(patch);
@@ -22,9 +22,26 @@ export async function reconfigure(deps: Deps, patch: ConfigureRequest): Promise<
     const reason = (results[failed] as PromiseRejectedResult).reason as Error;
     throw badRequest(`The tokenizer '${name}' cannot be loaded: ${reason.message}. Nothing was changed.`, param);
   }
-  const applied = deps.store.apply(next);
+  return next;
+}
+
+/** Applies a patch in this process only (a worker applying what the primary relays, or a single process). */
+export async function applyHere(deps: Deps, patch: ConfigureRequest): Promise<Readonly<Settings>> {
+  const applied = deps.store.apply(await prepare(deps, patch));
   deps.log.info(`settings changed: ${JSON.stringify(patch)}`);
   return applied;
+}
+
+/** Validates and loads here first, so a bad patch is refused before any process changes; then applies it everywhere. */
+export async function reconfigure(deps: Deps, patch: ConfigureRequest): Promise<Readonly<Settings>> {
+  if (!deps.broadcast) return applyHere(deps, patch);
+  await prepare(deps, patch);
+  try {
+    await deps.broadcast(patch);
+  } catch (err) {
+    throw new ApiError(500, `The settings could not be applied on every worker: ${(err as Error).message}`);
+  }
+  return deps.store.current;
 }
 
 export default function configure(deps: Deps): OperationHandler {

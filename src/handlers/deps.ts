@@ -4,7 +4,7 @@ import type { TokenizerRegistry, LoadedTokenizer } from '../model/tokenizers.js'
 import type { Logger } from '../log.js';
 import type { AppContext } from '../http/request.js';
 import { ApiError } from '../http/errors.js';
-import type { Settings } from '../types.js';
+import type { ConfigureRequest, Settings } from '../types.js';
 
 export interface Deps {
   store: SettingsStore;
@@ -14,6 +14,8 @@ export interface Deps {
   version: string;
   /** Unix seconds when the server started: the `created` of its models. */
   startedAt: number;
+  /** With --workers: applies a validated patch on every worker, this one included, before resolving. */
+  broadcast?: ((patch: ConfigureRequest) => Promise<void>) | undefined;
 }
 
 export type OperationHandler = (ctx: AppContext, params: Record<string, string>) => unknown;

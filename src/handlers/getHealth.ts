@@ -4,7 +4,7 @@ import type { HealthBody } from '../types.js';
 
 export default function getHealth(deps: Deps): OperationHandler {
   return (ctx) => {
-    const body: HealthBody = { status: 'healthy', settings: deps.store.current, tokenizers: deps.tokenizers.status() };
+    const body: HealthBody = { status: 'healthy', pid: process.pid, settings: deps.store.current, tokenizers: deps.tokenizers.status() };
     ctx.body = body;
   };
 }

@@ -1,0 +1,65 @@
+// --workers: one port, several processes, settings changes that reach every one of them.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { get } from 'node:http';
+import { postJson, startServer } from './support/server.js';
+import type { HealthBody } from '../src/types.js';
+
+/** GET on a fresh connection each time, so the kernel may hand it to any worker. */
+function freshHealth(url: string): Promise<HealthBody> {
+  return new Promise((resolve, reject) => {
+    get(`${url}/health`, { agent: false, headers: { connection: 'close' } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => (body += d));
+      res.on('end', () => resolve(JSON.parse(body) as HealthBody));
+    }).on('error', reject);
+  });
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('--workers', () => {
+  it('applies /configure on every worker before answering, and replaces a worker that dies', async () => {
+    const server = await startServer(['-w', '2', '-t', '0', '-i', '0']);
+    try {
+      const pids = new Set<number>();
+      for (let i = 0; i < 40 && pids.size < 2; i++) pids.add((await freshHealth(server.url)).pid);
+      assert.equal(pids.size, 2, 'two workers answer on the one port');
+
+      for (const ttft of [41, 42.5, 43]) {
+        const res = await postJson(server.url + '/configure', { ttft });
+        assert.equal(res.status, 200);
+        // Straight after the answer, every worker has it: ask over many fresh connections.
+        const seen = await Promise.all(Array.from({ length: 24 }, () => freshHealth(server.url)));
+        assert.deepEqual([...new Set(seen.map((h) => h.settings.ttft))], [ttft]);
+        assert.equal(new Set(seen.map((h) => h.pid)).size, 2, 'both workers were asked');
+      }
+      const refused = await postJson(server.url + '/configure', { itl: -5 });
+      assert.equal(refused.status, 400);
+      assert.ok((await Promise.all(Array.from({ length: 10 }, () => freshHealth(server.url)))).every((h) => h.settings.itl === 0));
+
+      const victim = [...pids][0]!;
+      process.kill(victim, 'SIGKILL');
+      const replacement = await until('a replacement worker', async () => {
+        const h = await freshHealth(server.url);
+        return h.pid !== victim && !pids.has(h.pid) ? h : undefined;
+      });
+      assert.equal(replacement.settings.ttft, 43, 'the replacement starts with the settings in force');
+      assert.ok(replacement.tokenizers.loaded.includes('Qwen/Qwen3-0.6B'), 'the replacement preloads the tokenizers');
+      assert.match(server.logs(), new RegExp(`worker ${victim} died`));
+
+      const chat = await postJson(server.url + '/v1/chat/completions', { model: 'm', messages: [{ role: 'user', content: 'still here' }] });
+      assert.equal(((await chat.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content, 'still here');
+    } finally {
+      assert.equal(await server.stop('SIGTERM'), 0, 'the primary stops its workers and exits 0');
+    }
+  });
+});
