@@ -155,7 +155,7 @@ function byChoice<C extends Choice>(list: Array<{ choices: C[] }>): Map<number, 
 
 // ------------------------------------------------------------------------------------------- the tests
 
-describe('wire format conforms to OpenAI\'s OpenAPI description', { skip: HAVE_SPEC ? false : MISSING }, () => {
+describe('wire format conforms to OpenAI\'s OpenAPI description', { skip: HAVE_SPEC ? false : MISSING, timeout: 120_000 }, () => {
   let oracle: Oracle;
   let server: RunningServer;
   const PROMPT = 'The quick brown fox jumps over the lazy dog.';
@@ -184,7 +184,9 @@ describe('wire format conforms to OpenAI\'s OpenAPI description', { skip: HAVE_S
     oracle.validate('CreateChatCompletionStreamResponse', good);
     oracle.validate('CreateChatCompletionStreamResponse', { ...good, choices: [], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } });
     assert.ok(oracle.rejects('CreateChatCompletionStreamResponse', { ...good, object: 'chat.completion' }));
-    assert.ok(oracle.rejects('CreateChatCompletionStreamResponse', { ...good, created: 1.5 }), 'unixtime is an integer');
+    oracle.validate('CreateChatCompletionStreamResponse', { ...good, usage: null });
+    assert.ok(oracle.rejects('CreateChatCompletionStreamResponse', { ...good, created: 1.5 }), 'created is an integer');
+    assert.ok(oracle.rejects('CreateChatCompletionStreamResponse', { ...good, created: -1 }), 'created is a unixtime');
     assert.ok(oracle.rejects('CreateChatCompletionStreamResponse', { ...good, choices: [{ ...good.choices[0], finish_reason: 'done' }] }));
     assert.ok(oracle.rejects('CreateChatCompletionStreamResponse', { ...good, choices: [{ index: 0, delta: {}, logprobs: null }] }));
     assert.ok(oracle.rejects('CreateChatCompletionStreamResponse', { ...good, usage: { prompt_tokens: 1 } }));
