@@ -93,3 +93,27 @@ describe('GET /health and GET /', () => {
     assert.equal(r.settings.fallback_tokenizer, 'Qwen/Qwen3-0.6B');
   });
 });
+
+describe('when the fallback tokenizer cannot be had', () => {
+  it('serves preloaded models, answers others 404 model_not_found, and logs the failure once', async () => {
+    const LLAMA = join(ROOT, 'node_modules', '@lenml', 'tokenizer-llama3', 'models');
+    const broken = await startServer(['-t', '0', '-i', '0', '--fallback-tokenizer', 'missing-org/missing-model', '-m', LLAMA], { HF_HUB_OFFLINE: '1' });
+    try {
+      for (let i = 0; i < 5; i++) {
+        const res = await postJson(`${broken.url}/v1/chat/completions`, { model: 'some-model', messages: [{ role: 'user', content: 'x' }] });
+        assert.equal(res.status, 404);
+        const err = (await res.json()) as ErrorBody;
+        assert.equal(err.error.code, 'model_not_found');
+        assert.equal(err.error.param, 'model');
+      }
+      const ok = await postJson(`${broken.url}/v1/chat/completions`, { model: LLAMA, messages: [{ role: 'user', content: 'still served' }] });
+      assert.equal(((await ok.json()) as ChatResponse).choices[0]!.message.content, 'still served');
+      const h = (await (await fetch(`${broken.url}/health`)).json()) as HealthBody;
+      assert.match(h.tokenizers.failed['missing-org/missing-model'] ?? '', /HF_HUB_OFFLINE/);
+      const failures = broken.logs().split('\n').filter((l) => l.includes('missing-org/missing-model cannot be loaded'));
+      assert.equal(failures.length, 1, 'logged once, not retried per request');
+    } finally {
+      await broken.stop();
+    }
+  });
+});
