@@ -88,8 +88,10 @@ export class TokenPieces {
 
   #computeBytes(id: number): Uint8Array {
     const added = this.#added.get(id);
-    if (added !== undefined) return utf8.encode(added);
-    const token = this.tokenizer.id_to_token(id);
+    // Byte-level decoders leave added tokens as they are; the SentencePiece decoder chain runs over every token,
+    // added ones included (Gemma's whitespace-run tokens "▁▁", "▁▁▁"… are added tokens).
+    if (added !== undefined && this.#byteLevel) return utf8.encode(added);
+    const token = added ?? this.tokenizer.id_to_token(id);
     if (token === undefined) return new Uint8Array(0);
     if (this.#byteLevel) {
       const out = new Uint8Array(token.length);
