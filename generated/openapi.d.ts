@@ -129,6 +129,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics, with vLLM's names
+         * @description The text exposition format, with vLLM's metric names and `model_name` label, so dashboards and tools
+         *     that scrape vLLM work unchanged. Values are measured from what the server sent. With --workers, the
+         *     sum over all workers.
+         */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/": {
         parameters: {
             query?: never;
@@ -138,6 +160,68 @@ export interface paths {
         };
         /** Server information */
         get: operations["getRoot"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * This contract as a documentation site
+         * @description The page that `npm run docs` builds from this contract with Redocly (Redoc). It is one self-contained
+         *     HTML file: Redoc's script is inlined and the page loads nothing from any other host, so it renders
+         *     offline. When the site was not built (a bare `tsc`), the answer is a 503 that says how to build it.
+         */
+        get: operations["getDocs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/openapi.yaml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * This contract as YAML
+         * @description The `openapi.yaml` this server routes and validates with, byte for byte.
+         */
+        get: operations["getOpenApiYaml"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * This contract as JSON
+         * @description The same document as `/openapi.yaml`, as JSON.
+         */
+        get: operations["getOpenApiJson"];
         put?: never;
         post?: never;
         delete?: never;
@@ -222,6 +306,84 @@ export interface components {
          */
         ReasoningField: "reasoning_content" | "reasoning" | "both";
         ReasoningEffortTokens: number;
+        /**
+         * @description Extra time to first token per prompt token (prefill), in milliseconds.
+         * @default 0
+         */
+        TtftPerInputToken: number;
+        /**
+         * @description Standard deviation of the time to first token, in milliseconds (0 = no jitter).
+         * @default 0
+         */
+        TtftStddev: number;
+        /**
+         * @description Standard deviation of each inter-token gap, in milliseconds (0 = no jitter).
+         * @default 0
+         */
+        ItlStddev: number;
+        /**
+         * @description Shape of the jitter; a lognormal keeps the mean and standard deviation but has a long right tail. Never below zero.
+         * @default normal
+         * @enum {string}
+         */
+        JitterDistribution: "normal" | "lognormal";
+        /**
+         * @description Streams generating at once (0 = unlimited). Others wait in a FIFO queue; the wait adds to their time to first token.
+         * @default 0
+         */
+        MaxConcurrency: number;
+        /**
+         * @description Requests allowed to wait when max_concurrency is reached; beyond it the answer is 429.
+         * @default 1000
+         */
+        MaxQueue: number;
+        /**
+         * @description The inter-token latency grows linearly from 1x with one running stream to this factor at max_concurrency.
+         * @default 1
+         */
+        LoadFactor: number;
+        /**
+         * @description Makes jitter and faults reproducible (each request draws from seed and its arrival number); null draws at random.
+         * @default null
+         */
+        Seed: number | null;
+        /**
+         * @description Share of inference requests answered with an error drawn from error_types.
+         * @default 0
+         */
+        ErrorRate: number;
+        /**
+         * @description 400 context length exceeded, 401 invalid API key, 429 rate limited (with Retry-After), 500 server error, 503 overloaded.
+         * @enum {integer}
+         */
+        ErrorCode: 400 | 401 | 429 | 500 | 503;
+        /**
+         * @description Errors that error_rate draws from, evenly.
+         * @default [
+         *       429,
+         *       500,
+         *       503,
+         *       400,
+         *       401
+         *     ]
+         */
+        ErrorTypes: components["schemas"]["ErrorCode"][];
+        /**
+         * @description Share of streams cut after a random number of tokens.
+         * @default 0
+         */
+        StreamAbortRate: number;
+        /**
+         * @description How a stream is cut, by fault or X-Mock-Abort-After. `close` drops the connection; `error` sends an error event, then `[DONE]`.
+         * @default error
+         * @enum {string}
+         */
+        StreamAbortMode: "close" | "error";
+        /**
+         * @description Milliseconds after start during which /health and inference answer 503 (also until the tokenizers are loaded).
+         * @default 0
+         */
+        StartupDelay: number;
         /** @description Every setting in force. */
         Settings: {
             port: components["schemas"]["Port"];
@@ -250,6 +412,19 @@ export interface components {
              */
             reasoning_tokens_high: components["schemas"]["ReasoningEffortTokens"];
             reasoning_field: components["schemas"]["ReasoningField"];
+            ttft_per_input_token: components["schemas"]["TtftPerInputToken"];
+            ttft_stddev: components["schemas"]["TtftStddev"];
+            itl_stddev: components["schemas"]["ItlStddev"];
+            jitter_distribution: components["schemas"]["JitterDistribution"];
+            max_concurrency: components["schemas"]["MaxConcurrency"];
+            max_queue: components["schemas"]["MaxQueue"];
+            load_factor: components["schemas"]["LoadFactor"];
+            seed: components["schemas"]["Seed"];
+            error_rate: components["schemas"]["ErrorRate"];
+            error_types: components["schemas"]["ErrorTypes"];
+            stream_abort_rate: components["schemas"]["StreamAbortRate"];
+            stream_abort_mode: components["schemas"]["StreamAbortMode"];
+            startup_delay: components["schemas"]["StartupDelay"];
         };
         /** @description The settings to change; any subset. Unknown fields are rejected. */
         ConfigureRequest: {
@@ -264,6 +439,18 @@ export interface components {
             reasoning_tokens_medium?: components["schemas"]["ReasoningEffortTokens"];
             reasoning_tokens_high?: components["schemas"]["ReasoningEffortTokens"];
             reasoning_field?: components["schemas"]["ReasoningField"];
+            ttft_per_input_token?: components["schemas"]["TtftPerInputToken"];
+            ttft_stddev?: components["schemas"]["TtftStddev"];
+            itl_stddev?: components["schemas"]["ItlStddev"];
+            jitter_distribution?: components["schemas"]["JitterDistribution"];
+            max_concurrency?: components["schemas"]["MaxConcurrency"];
+            max_queue?: components["schemas"]["MaxQueue"];
+            load_factor?: components["schemas"]["LoadFactor"];
+            seed?: components["schemas"]["Seed"];
+            error_rate?: components["schemas"]["ErrorRate"];
+            error_types?: components["schemas"]["ErrorTypes"];
+            stream_abort_rate?: components["schemas"]["StreamAbortRate"];
+            stream_abort_mode?: components["schemas"]["StreamAbortMode"];
         };
         ConfigureResponse: {
             /** @constant */
@@ -271,8 +458,11 @@ export interface components {
             settings: components["schemas"]["Settings"];
         };
         HealthResponse: {
-            /** @constant */
-            status: "healthy";
+            /**
+             * @description `starting` (with status 503) until startup_delay has passed and the tokenizers are loaded.
+             * @enum {string}
+             */
+            status: "healthy" | "starting";
             /** @description The process that answered; with --workers, one of the workers. */
             pid: number;
             settings: components["schemas"]["Settings"];
@@ -559,6 +749,14 @@ export interface components {
     parameters: {
         /** @description Echoed in the response; one is made when absent. */
         RequestId: string;
+        /** @description Answer this request with this error (see `error_types`), for deterministic tests. */
+        MockError: components["schemas"]["ErrorCode"];
+        /** @description This request's time to first token in milliseconds, instead of the latency model's. */
+        MockTtft: number;
+        /** @description This request's inter-token latency in milliseconds, without jitter or load. */
+        MockItl: number;
+        /** @description Cut this stream after this many tokens, as `stream_abort_mode` says. */
+        MockAbortAfter: number;
     };
     requestBodies: never;
     headers: {
@@ -575,6 +773,14 @@ export interface operations {
             header?: {
                 /** @description Echoed in the response; one is made when absent. */
                 "X-Request-ID"?: components["parameters"]["RequestId"];
+                /** @description Answer this request with this error (see `error_types`), for deterministic tests. */
+                "X-Mock-Error"?: components["parameters"]["MockError"];
+                /** @description This request's time to first token in milliseconds, instead of the latency model's. */
+                "X-Mock-TTFT"?: components["parameters"]["MockTtft"];
+                /** @description This request's inter-token latency in milliseconds, without jitter or load. */
+                "X-Mock-ITL"?: components["parameters"]["MockItl"];
+                /** @description Cut this stream after this many tokens, as `stream_abort_mode` says. */
+                "X-Mock-Abort-After"?: components["parameters"]["MockAbortAfter"];
             };
             path?: never;
             cookie?: never;
@@ -658,6 +864,14 @@ export interface operations {
             header?: {
                 /** @description Echoed in the response; one is made when absent. */
                 "X-Request-ID"?: components["parameters"]["RequestId"];
+                /** @description Answer this request with this error (see `error_types`), for deterministic tests. */
+                "X-Mock-Error"?: components["parameters"]["MockError"];
+                /** @description This request's time to first token in milliseconds, instead of the latency model's. */
+                "X-Mock-TTFT"?: components["parameters"]["MockTtft"];
+                /** @description This request's inter-token latency in milliseconds, without jitter or load. */
+                "X-Mock-ITL"?: components["parameters"]["MockItl"];
+                /** @description Cut this stream after this many tokens, as `stream_abort_mode` says. */
+                "X-Mock-Abort-After"?: components["parameters"]["MockAbortAfter"];
             };
             path?: never;
             cookie?: never;
@@ -841,6 +1055,41 @@ export interface operations {
                     "application/json": components["schemas"]["HealthResponse"];
                 };
             };
+            /** @description The server is starting (startup_delay, tokenizers loading). */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthResponse"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metrics. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example # HELP vllm:num_requests_running Requests generating now.
+                     *     # TYPE vllm:num_requests_running gauge
+                     *     vllm:num_requests_running{model_name="Qwen/Qwen3-0.6B"} 3
+                     */
+                    "text/plain": string;
+                };
+            };
             default: components["responses"]["Error"];
         };
     };
@@ -860,6 +1109,73 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RootResponse"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getDocs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The documentation page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getOpenApiYaml: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The OpenAPI 3.1 document. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/yaml": string;
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getOpenApiJson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The OpenAPI 3.1 document. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        openapi: string;
+                        info: Record<string, never>;
+                        paths: Record<string, never>;
+                    };
                 };
             };
             default: components["responses"]["Error"];

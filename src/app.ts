@@ -15,6 +15,10 @@ import retrieveModel from './handlers/retrieveModel.js';
 import configure from './handlers/configure.js';
 import getHealth from './handlers/getHealth.js';
 import getRoot from './handlers/getRoot.js';
+import getMetrics from './handlers/getMetrics.js';
+import getDocs from './handlers/getDocs.js';
+import getOpenApiYaml from './handlers/getOpenApiYaml.js';
+import getOpenApiJson from './handlers/getOpenApiJson.js';
 import type { Operations } from './types.js';
 
 /** One handler factory per operationId of openapi.yaml; the type makes a missing one a compile error. */
@@ -26,6 +30,10 @@ const HANDLERS: Record<keyof Operations, (deps: Deps) => OperationHandler> = {
   configure,
   getHealth,
   getRoot,
+  getDocs,
+  getOpenApiYaml,
+  getOpenApiJson,
+  getMetrics,
 };
 
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
@@ -38,16 +46,19 @@ export async function createApp(deps: Deps): Promise<Koa<RequestState>> {
   app.use(arrival(deps));
   app.use(accessLog(deps));
   app.use(errors(deps));
+  app.use(readiness(deps));
   app.use(jsonBody(MAX_BODY_BYTES));
   app.use((ctx: AppContext) => dispatch(api, ctx));
   return app;
 }
 
-/** Stamps the arrival time (the origin of TTFT), the settings snapshot and the request id. */
+/** Stamps the arrival time (the origin of TTFT), the settings snapshot, the arrival number and the request id. */
 function arrival(deps: Deps) {
+  let sequence = 0;
   return function stampArrival(ctx: AppContext, next: Next): Promise<void> {
     ctx.state.start = performance.now();
     ctx.state.settings = deps.store.current;
+    ctx.state.sequence = sequence++;
     const given = ctx.get('x-request-id');
     ctx.state.requestId = given && given.length <= 512 ? given : randomId('req-');
     ctx.set('x-request-id', ctx.state.requestId);
@@ -69,6 +80,14 @@ function accessLog(deps: Deps) {
   };
 }
 
+/** Until the server is ready (startup_delay, tokenizers loading), inference answers 503; /health says so itself. */
+function readiness(deps: Deps) {
+  return function whileStarting(ctx: AppContext, next: Next): Promise<void> {
+    if (!ctx.path.startsWith('/v1/') || deps.ready()) return next();
+    throw new ApiError(503, 'The server is starting: the model is not ready yet.', null, 'model_not_ready').withHeaders({ 'retry-after': '1' });
+  };
+}
+
 /** Every error becomes OpenAI's error shape with its status; nothing else reaches the client. */
 function errors(deps: Deps) {
   return async function mapErrors(ctx: AppContext, next: Next): Promise<void> {
@@ -79,6 +98,7 @@ function errors(deps: Deps) {
       if (e.status >= 500) deps.log.error(`${ctx.method} ${ctx.path}: ${err instanceof Error ? err.stack : String(err)}`);
       if (ctx.respond === false || ctx.res.headersSent) return;
       ctx.status = e.status;
+      ctx.set(e.headers);
       ctx.body = e.body;
     }
   };

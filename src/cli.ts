@@ -2,7 +2,7 @@
 // mock-server / aiperf-mock-server: command line and environment → settings → a running server.
 // Priority: command line > MOCK_SERVER_* environment > defaults (openapi.yaml).
 import meow from 'meow';
-import { allowedValues, defaultSettings, parseSettingText, SETTINGS, SettingError, validateSettings, settingSchema, type SettingSpec } from './settings.js';
+import { allowedValues, defaultSettings, parseListItem, parseSettingText, SETTINGS, SettingError, validateSettings, settingSchema, type SettingSpec } from './settings.js';
 import { serve, urlOf } from './index.js';
 import { createLogger } from './log.js';
 import { isWorker, runPrimary, workerSettings } from './cluster.js';
@@ -75,8 +75,9 @@ function main(): void {
       else if (Array.isArray(flag)) {
         // -m a -m b, or -m a,b, or -m '["a","b"]'
         settings[s.name] = flag.flatMap((v) => (v.trim().startsWith('[') ? (parseSettingText(s, v, label) as string[]) : v.split(',')))
-          .map((v) => v.trim())
-          .filter((v) => v !== '');
+          .map((v) => (typeof v === 'string' ? v.trim() : v))
+          .filter((v) => v !== '')
+          .map((v) => (typeof v === 'string' ? parseListItem(s, v) : v));
       } else settings[s.name] = parseSettingText(s, flag, label);
       sourceOf.set(s.name, label);
     }

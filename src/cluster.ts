@@ -2,6 +2,7 @@
 // settings: a /configure taken by any worker is validated there, then sent to every worker, and answered
 // only when all of them have applied it. A worker that dies is replaced with the settings in force.
 import cluster, { type Worker } from 'node:cluster';
+import { AggregatorRegistry } from 'prom-client';
 import type { Logger } from './log.js';
 import type { ConfigureRequest, Settings } from './types.js';
 
@@ -14,6 +15,8 @@ type Message =
   | { kind: 'applied'; id: number; error?: string }
   | { kind: 'configured'; id: number; error?: string }
   | { kind: 'listening'; port: number }
+  | { kind: 'metrics'; id: number }
+  | { kind: 'metricsText'; id: number; text?: string; error?: string }
   | { kind: 'shutdown' };
 
 export const isWorker = (): boolean => cluster.isWorker;
@@ -71,6 +74,7 @@ export function runPrimary(initial: Settings, log: Logger): PrimaryHandle {
     }
   };
 
+  const aggregator = new AggregatorRegistry();
   let resolveReady: (port: number) => void = () => undefined;
   const ready = new Promise<number>((resolve) => (resolveReady = resolve));
   const listening = new Set<number>();
@@ -81,6 +85,11 @@ export function runPrimary(initial: Settings, log: Logger): PrimaryHandle {
         if (!error) settings = { ...settings, ...msg.patch } as Settings;
         worker.send({ kind: 'configured', id: msg.id, ...(error ? { error } : {}) } satisfies Message);
       });
+    } else if (msg.kind === 'metrics') {
+      aggregator.clusterMetrics().then(
+        (text) => worker.send({ kind: 'metricsText', id: msg.id, text } satisfies Message),
+        (err: unknown) => worker.send({ kind: 'metricsText', id: msg.id, error: String(err) } satisfies Message),
+      );
     } else if (msg.kind === 'applied') {
       settle(msg.id, worker.id, msg.error);
     } else if (msg.kind === 'listening') {
@@ -123,12 +132,15 @@ export interface WorkerLink {
   broadcast(patch: ConfigureRequest): Promise<void>;
   /** Tells the primary this worker is listening. */
   listening(port: number): void;
+  /** The metrics of every worker, summed by the primary. */
+  metrics(): Promise<string>;
 }
 
 /** Connects a worker to its primary: `apply` is how this worker applies a patch the primary sends. */
 export function connectWorker(apply: (patch: ConfigureRequest) => Promise<void>, shutdown: () => void): WorkerLink {
   let nextId = 1;
   const waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
+  const metricsWaiting = new Map<number, { resolve: (text: string) => void; reject: (e: Error) => void }>();
   process.on('message', (msg: Message) => {
     if (msg.kind === 'apply') {
       apply(msg.patch).then(
@@ -140,6 +152,11 @@ export function connectWorker(apply: (patch: ConfigureRequest) => Promise<void>,
       waiting.delete(msg.id);
       if (msg.error) w?.reject(new Error(msg.error));
       else w?.resolve();
+    } else if (msg.kind === 'metricsText') {
+      const w = metricsWaiting.get(msg.id);
+      metricsWaiting.delete(msg.id);
+      if (msg.text !== undefined) w?.resolve(msg.text);
+      else w?.reject(new Error(msg.error ?? 'no metrics'));
     } else if (msg.kind === 'shutdown') {
       shutdown();
     }
@@ -154,6 +171,13 @@ export function connectWorker(apply: (patch: ConfigureRequest) => Promise<void>,
     },
     listening(port) {
       process.send?.({ kind: 'listening', port } satisfies Message);
+    },
+    metrics() {
+      const id = nextId++;
+      return new Promise<string>((resolve, reject) => {
+        metricsWaiting.set(id, { resolve, reject });
+        process.send?.({ kind: 'metrics', id } satisfies Message);
+      });
     },
   };
 }

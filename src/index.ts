@@ -7,8 +7,11 @@ import { createLogger } from './log.js';
 import { defaultSettings, SettingsStore, validateSettings } from './settings.js';
 import { applyHere, reconfigure } from './handlers/configure.js';
 import { connectWorker, type WorkerLink } from './cluster.js';
+import { Metrics } from './metrics.js';
+import { Admission } from './model/admission.js';
 import type { Deps } from './handlers/deps.js';
 import { TokenizerRegistry, hubOptionsFromEnv, type HubOptions } from './model/tokenizers.js';
+import { serveInChild } from './childServer.js';
 import type { ConfigureRequest, Settings } from './types.js';
 
 export type { Settings, ConfigureRequest } from './types.js';
@@ -43,6 +46,8 @@ export function urlOf(host: string, port: number): string {
 export async function startMockServer(options: MockServerOptions = {}): Promise<MockServer> {
   const { logWriter, hub, ...given } = options;
   const settings = validateSettings({ ...defaultSettings(), port: 0, host: '127.0.0.1', ...given }, (s) => s.name);
+  // Workers are processes of their own (node:cluster): they run under the CLI in a child process.
+  if (settings.workers > 1) return serveInChild(settings, { logWriter, hub });
   return serve(settings, { logWriter, hub });
 }
 
@@ -58,7 +63,21 @@ export async function serve(settings: Settings, opts: ServeOptions = {}): Promis
   const store = new SettingsStore(settings);
   const log = createLogger(() => store.current.log_level, opts.logWriter);
   const tokenizers = new TokenizerRegistry(log, opts.hub ?? hubOptionsFromEnv());
-  const deps: Deps = { store, tokenizers, log, name: pkg.name, version: pkg.version, startedAt: Math.floor(Date.now() / 1000) };
+  const admission = new Admission(() => store.current);
+  store.onChange(() => admission.recheck());
+  let loaded = false;
+  let delayed = settings.startup_delay === 0;
+  const deps: Deps = {
+    store,
+    tokenizers,
+    log,
+    name: pkg.name,
+    version: pkg.version,
+    startedAt: Math.floor(Date.now() / 1000),
+    metrics: new Metrics(),
+    admission,
+    ready: () => loaded && delayed,
+  };
   let link: WorkerLink | undefined;
   if (opts.worker) {
     // Patches from the primary are applied one after another, in the order it sent them.
@@ -72,13 +91,25 @@ export async function serve(settings: Settings, opts: ServeOptions = {}): Promis
       void close().then(() => process.exit(0));
     });
     deps.broadcast = link.broadcast;
+    deps.clusterMetrics = link.metrics;
+    deps.metrics.shareWithPrimary();
   }
 
   // Preload: the fallback and every named model. A model that fails is logged and served by the fallback.
-  const names = [...new Set([settings.fallback_tokenizer, ...settings.tokenizer_models])];
-  await Promise.allSettled(names.map((n) => tokenizers.load(n)));
-  if (!tokenizers.get(settings.fallback_tokenizer)) {
-    log.warn(`the fallback tokenizer ${settings.fallback_tokenizer} is unavailable: requests for models not preloaded get 404`);
+  const preload = async (): Promise<void> => {
+    const names = [...new Set([settings.fallback_tokenizer, ...settings.tokenizer_models])];
+    await Promise.allSettled(names.map((n) => tokenizers.load(n)));
+    if (!tokenizers.get(settings.fallback_tokenizer)) {
+      log.warn(`the fallback tokenizer ${settings.fallback_tokenizer} is unavailable: requests for models not preloaded get 404`);
+    }
+    loaded = true;
+  };
+  if (settings.startup_delay > 0) {
+    // Listen at once and answer 503 until the delay has passed and the tokenizers are in: readiness probes see it start.
+    setTimeout(() => (delayed = true), settings.startup_delay).unref();
+    void preload();
+  } else {
+    await preload();
   }
 
   const app = await createApp(deps);
@@ -93,11 +124,14 @@ export async function serve(settings: Settings, opts: ServeOptions = {}): Promis
   });
   const port = (server.address() as AddressInfo).port;
   link?.listening(port);
+  // Once: a second call gets the same promise. Dropping every connection ends streams in flight at once
+  // (their clients see the connection close), so the port is free when the promise resolves.
+  let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
-    new Promise<void>((resolve) => {
+    (closing ??= new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
-    });
+    }));
   const url = urlOf(settings.host, port);
   return {
     url,

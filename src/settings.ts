@@ -33,6 +33,19 @@ export const SETTINGS: readonly SettingSpec[] = [
   spec('reasoning_tokens_medium', 'integer'),
   spec('reasoning_tokens_high', 'integer'),
   spec('reasoning_field', 'string'),
+  spec('ttft_per_input_token', 'number'),
+  spec('ttft_stddev', 'number'),
+  spec('itl_stddev', 'number'),
+  spec('jitter_distribution', 'string'),
+  spec('max_concurrency', 'integer'),
+  spec('max_queue', 'integer'),
+  spec('load_factor', 'number'),
+  spec('seed', 'integer'),
+  spec('error_rate', 'number'),
+  spec('error_types', 'list'),
+  spec('stream_abort_rate', 'number'),
+  spec('stream_abort_mode', 'string'),
+  spec('startup_delay', 'number'),
 ];
 
 export function settingSchema(name: SettingName): SchemaNode {
@@ -52,7 +65,10 @@ export function allowedValues(name: SettingName): string {
   const sch = settingSchema(name);
   if (sch.enum) return `one of ${sch.enum.join(', ')}`;
   const type = Array.isArray(sch.type) ? sch.type[0] : sch.type;
-  if (type === 'array') return 'a JSON array of model names, e.g. ["Qwen/Qwen3-0.6B"]';
+  if (type === 'array') {
+    const items = sch.items ? resolveSchema(sch.items) : {};
+    return items.enum ? `a JSON array of ${items.enum.join(', ')}` : 'a JSON array of model names, e.g. ["Qwen/Qwen3-0.6B"]';
+  }
   if (type === 'boolean') return 'true or false';
   const range =
     sch.minimum !== undefined && sch.maximum !== undefined
@@ -60,7 +76,8 @@ export function allowedValues(name: SettingName): string {
       : sch.minimum !== undefined
         ? ` >= ${sch.minimum}`
         : '';
-  if (type === 'integer') return `an integer${range}`;
+  const nullable = Array.isArray(sch.type) && sch.type.includes('null') ? ', or null' : '';
+  if (type === 'integer') return `an integer${range}${nullable}`;
   if (type === 'number') return `a number${range}`;
   return 'a non-empty string';
 }
@@ -83,6 +100,7 @@ export function parseSettingText(s: SettingSpec, text: string, source: string): 
   };
   switch (s.kind) {
     case 'integer':
+      if (/^(null|none)$/i.test(t) && settingSchema(s.name).default === null) return null;
       return /^[+-]?\d+$/.test(t) ? Number(t) : fail();
     case 'number':
       return t !== '' && Number.isFinite(Number(t)) ? Number(t) : fail();
@@ -103,6 +121,13 @@ export function parseSettingText(s: SettingSpec, text: string, source: string): 
       // Log levels are written in any case by people and in upper case by the contract.
       return s.name === 'log_level' ? t.toUpperCase() : t;
   }
+}
+
+/** One item of a list written on the command line (`-m a,b`), typed as the list's items are. */
+export function parseListItem(s: SettingSpec, text: string): unknown {
+  const items = settingSchema(s.name).items;
+  const type = items ? resolveSchema(items).type : 'string';
+  return type === 'integer' || type === 'number' ? Number(text) : text;
 }
 
 /** Checks a whole settings object against the contract; the first problem becomes a SettingError. */

@@ -5,14 +5,17 @@ import { get } from 'node:http';
 import { postJson, startServer } from './support/server.js';
 import type { HealthBody } from '../src/types.js';
 
-/** GET on a fresh connection each time, so the kernel may hand it to any worker. */
+/** GET on a fresh connection each time, so the primary may hand it to any worker. */
 function freshHealth(url: string): Promise<HealthBody> {
   return new Promise((resolve, reject) => {
-    get(`${url}/health`, { agent: false, headers: { connection: 'close' } }, (res) => {
+    // A connection handed to a worker at the instant it is killed is lost; never wait on one forever.
+    const req = get(`${url}/health`, { agent: false, headers: { connection: 'close' }, timeout: 3000 }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (d: string) => (body += d));
       res.on('end', () => resolve(JSON.parse(body) as HealthBody));
-    }).on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer in 3 s')));
+    req.on('error', reject);
   });
 }
 
@@ -49,8 +52,8 @@ describe('--workers', () => {
       const victim = [...pids][0]!;
       process.kill(victim, 'SIGKILL');
       const replacement = await until('a replacement worker', async () => {
-        const h = await freshHealth(server.url);
-        return h.pid !== victim && !pids.has(h.pid) ? h : undefined;
+        const h = await freshHealth(server.url).catch(() => undefined);
+        return h && h.pid !== victim && !pids.has(h.pid) ? h : undefined;
       });
       assert.equal(replacement.settings.ttft, 43, 'the replacement starts with the settings in force');
       assert.ok(replacement.tokenizers.loaded.includes('Qwen/Qwen3-0.6B'), 'the replacement preloads the tokenizers');

@@ -4,7 +4,7 @@ import { badRequest } from '../http/errors.js';
 import { randomId } from '../http/request.js';
 import { passageFor, plan } from '../model/generation.js';
 import { chatEcho, chatPromptTokens } from '../model/prompt.js';
-import { respondStream, respondWhole, type Format, type TokenKind } from './respond.js';
+import { respond, type Format, type TokenKind } from './respond.js';
 import { tokenizerFor, type Deps, type OperationHandler } from './deps.js';
 import type { ChatChunk, ChatDelta, ChatRequest, ChatResponse, ReasoningEffort, Settings } from '../types.js';
 
@@ -12,7 +12,7 @@ export const SYSTEM_FINGERPRINT = 'fp_aiperf_mock';
 
 export default function createChatCompletion(deps: Deps): OperationHandler {
   return async (ctx) => {
-    const { settings, start } = ctx.state;
+    const { settings } = ctx.state;
     const body = ctx.state.body as ChatRequest;
     if (body.stream_options != null && body.stream !== true) {
       throw badRequest('stream_options is only allowed when stream is true.', 'stream_options');
@@ -30,22 +30,17 @@ export default function createChatCompletion(deps: Deps): OperationHandler {
       () => passageFor(tokenizer),
     );
     const generation = {
+      model: body.model,
       plans: Array.from({ length: body.n ?? 1 }, () => one),
       pieces: tokenizer.pieces,
       promptTokens: chatPromptTokens(tokenizer, body.messages, echo.length),
-      start,
-      ttft: settings.ttft,
-      itl: settings.itl,
     };
     const format = chatFormat(randomId('chatcmpl-'), Math.floor(Date.now() / 1000), body.model, settings.reasoning_field);
-    if (body.stream === true) {
-      respondStream(ctx, generation, format, {
-        includeUsage: body.stream_options?.include_usage === true,
-        continuousUsage: body.stream_options?.continuous_usage_stats === true,
-      });
-    } else {
-      await respondWhole(ctx, generation, format);
-    }
+    const stream =
+      body.stream === true
+        ? { includeUsage: body.stream_options?.include_usage === true, continuousUsage: body.stream_options?.continuous_usage_stats === true }
+        : undefined;
+    await respond(ctx, deps, generation, format, stream);
   };
 }
 

@@ -4,14 +4,14 @@ import { badRequest } from '../http/errors.js';
 import { randomId } from '../http/request.js';
 import { passageFor, plan } from '../model/generation.js';
 import { completionPrompts } from '../model/prompt.js';
-import { respondStream, respondWhole, type Format } from './respond.js';
+import { respond, type Format } from './respond.js';
 import { tokenizerFor, type Deps, type OperationHandler } from './deps.js';
 import { SYSTEM_FINGERPRINT } from './createChatCompletion.js';
 import type { CompletionChunk, CompletionRequest, CompletionResponse } from '../types.js';
 
 export default function createCompletion(deps: Deps): OperationHandler {
   return async (ctx) => {
-    const { settings, start } = ctx.state;
+    const { settings } = ctx.state;
     const body = ctx.state.body as CompletionRequest;
     if (body.stream_options != null && body.stream !== true) {
       throw badRequest('stream_options is only allowed when stream is true.', 'stream_options');
@@ -35,22 +35,17 @@ export default function createCompletion(deps: Deps): OperationHandler {
     });
     const echoed = body.echo === true ? prompts.flatMap((p) => Array.from({ length: n }, () => p.text)) : undefined;
     const generation = {
+      model: body.model,
       plans,
       pieces: tokenizer.pieces,
       promptTokens: prompts.reduce((sum, p) => sum + p.ids.length, 0),
-      start,
-      ttft: settings.ttft,
-      itl: settings.itl,
     };
     const format = textFormat(randomId('cmpl-'), Math.floor(Date.now() / 1000), body.model, echoed);
-    if (body.stream === true) {
-      respondStream(ctx, generation, format, {
-        includeUsage: body.stream_options?.include_usage === true,
-        continuousUsage: body.stream_options?.continuous_usage_stats === true,
-      });
-    } else {
-      await respondWhole(ctx, generation, format);
-    }
+    const stream =
+      body.stream === true
+        ? { includeUsage: body.stream_options?.include_usage === true, continuousUsage: body.stream_options?.continuous_usage_stats === true }
+        : undefined;
+    await respond(ctx, deps, generation, format, stream);
   };
 }
 

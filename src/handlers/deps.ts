@@ -2,6 +2,8 @@
 import type { SettingsStore } from '../settings.js';
 import type { TokenizerRegistry, LoadedTokenizer } from '../model/tokenizers.js';
 import type { Logger } from '../log.js';
+import type { Metrics } from '../metrics.js';
+import type { Admission } from '../model/admission.js';
 import type { AppContext } from '../http/request.js';
 import { ApiError } from '../http/errors.js';
 import type { ConfigureRequest, Settings } from '../types.js';
@@ -14,6 +16,12 @@ export interface Deps {
   version: string;
   /** Unix seconds when the server started: the `created` of its models. */
   startedAt: number;
+  metrics: Metrics;
+  admission: Admission;
+  /** False during startup_delay and while the preloaded tokenizers load: /health and inference answer 503. */
+  ready: () => boolean;
+  /** With --workers: the text of /metrics summed over every worker. */
+  clusterMetrics?: (() => Promise<string>) | undefined;
   /** With --workers: applies a validated patch on every worker, this one included, before resolving. */
   broadcast?: ((patch: ConfigureRequest) => Promise<void>) | undefined;
 }

@@ -1,10 +1,17 @@
-// GET /health: the status, the settings in force and the state of the tokenizers.
+// GET /health: the status, the settings in force and the state of the tokenizers; 503 while starting.
 import type { Deps, OperationHandler } from './deps.js';
 import type { HealthBody } from '../types.js';
 
 export default function getHealth(deps: Deps): OperationHandler {
   return (ctx) => {
-    const body: HealthBody = { status: 'healthy', pid: process.pid, settings: deps.store.current, tokenizers: deps.tokenizers.status() };
+    const ready = deps.ready();
+    const body: HealthBody = {
+      status: ready ? 'healthy' : 'starting',
+      pid: process.pid,
+      settings: deps.store.current,
+      tokenizers: deps.tokenizers.status(),
+    };
+    ctx.status = ready ? 200 : 503;
     ctx.body = body;
   };
 }

@@ -1,13 +1,19 @@
-// Shared by the two completion handlers: runs output plans on their deadlines and writes them, as one JSON
-// body or as an SSE stream. The wire shape of each frame comes from a Format (chat or text completion).
-import type { Context } from 'koa';
+// Shared by the two completion handlers: faults, admission, the latency model, then the output plans on
+// their deadlines, written as one JSON body or as an SSE stream. The wire shape of each frame comes from a
+// Format (chat or text completion); what was actually sent is recorded in the metrics.
 import { IncrementalDecoder, type TokenPieces } from '../model/detokenizer.js';
 import { tokenAt, totalTokens, type OutputPlan } from '../model/generation.js';
-import { sleepUntil, TokenClock, dueAt, type Schedule } from '../model/timing.js';
+import { pace, sleepUntil, TokenClock, type Pace } from '../model/timing.js';
+import { requestRandom } from '../model/random.js';
+import { drawAbort, drawFault, faultError, type ErrorCode } from '../model/faults.js';
+import { QueueFull, type Release } from '../model/admission.js';
 import { usage } from '../model/usage.js';
 import { SseWriter } from '../http/sse.js';
 import { frame } from '../http/frame.js';
-import { toApiError } from '../http/errors.js';
+import { ApiError, toApiError } from '../http/errors.js';
+import type { AppContext } from '../http/request.js';
+import type { RequestMetrics } from '../metrics.js';
+import type { Deps } from './deps.js';
 import type { FinishReason, Usage } from '../types.js';
 
 export type TokenKind = 'reasoning' | 'content';
@@ -32,13 +38,11 @@ export interface Format {
 }
 
 export interface Generation {
+  /** The requested model: the metrics' model_name. */
+  readonly model: string;
   readonly plans: readonly OutputPlan[];
   readonly pieces: TokenPieces;
   readonly promptTokens: number;
-  /** performance.now() at the request's arrival, and the latencies in force then. */
-  readonly start: number;
-  readonly ttft: number;
-  readonly itl: number;
 }
 
 export interface StreamOptions {
@@ -49,10 +53,10 @@ export interface StreamOptions {
 /** Frames per choice: one per token, and a lone finishing frame for an empty output. */
 const framesOf = (p: OutputPlan): number => Math.max(1, totalTokens(p));
 
-function scheduleOf(g: Generation): Schedule {
+function frameCount(g: Generation): number {
   let count = 0;
   for (const p of g.plans) count = Math.max(count, framesOf(p));
-  return { start: g.start, ttft: g.ttft, itl: g.itl, count };
+  return count;
 }
 
 function finalUsage(g: Generation): Usage {
@@ -70,55 +74,160 @@ function decodersOf(g: Generation): Array<Record<TokenKind, IncrementalDecoder>>
   return g.plans.map(() => ({ reasoning: new IncrementalDecoder(g.pieces), content: new IncrementalDecoder(g.pieces) }));
 }
 
+/** Per-request behaviour forced by headers, for deterministic tests of clients. */
+interface Forced {
+  error?: ErrorCode;
+  ttft?: number;
+  itl?: number;
+  abortAfter?: number;
+}
+
+function forcedBy(ctx: AppContext): Forced {
+  // openapi-backend has checked these headers against the contract; here they are only read.
+  const num = (name: string): number | undefined => {
+    const v = ctx.get(name);
+    return v === '' ? undefined : Number(v);
+  };
+  return {
+    error: num('x-mock-error') as ErrorCode | undefined,
+    ttft: num('x-mock-ttft'),
+    itl: num('x-mock-itl'),
+    abortAfter: num('x-mock-abort-after'),
+  };
+}
+
+/** Runs one inference request to its end: faults, queue, schedule, and the answer. */
+export async function respond(ctx: AppContext, deps: Deps, g: Generation, format: Format, stream: StreamOptions | undefined): Promise<void> {
+  const s = ctx.state.settings;
+  const forced = forcedBy(ctx);
+  const random = requestRandom(s.seed, ctx.state.sequence);
+  // Always draw, so a forced error does not shift the draws of what follows.
+  const drawn = drawFault(random, s);
+  const fault = forced.error ?? drawn;
+  if (fault !== undefined) throw faultError(fault, g.promptTokens);
+
+  const metrics = deps.metrics.request(g.model, ctx.state.start);
+  const left = new AbortController();
+  ctx.res.once('close', () => left.abort(new Error('client closed the connection')));
+  let release: Release;
+  let queued = false;
+  try {
+    release = await deps.admission.acquire(left.signal, () => {
+      queued = true;
+      metrics.queued();
+    });
+  } catch (err) {
+    if (err instanceof QueueFull) {
+      throw new ApiError(429, `The server is at max_concurrency ${s.max_concurrency} with ${s.max_queue} requests waiting.`, null, 'queue_full', 'requests')
+        .withHeaders({ 'retry-after': '1' });
+    }
+    metrics.finished('abort', performance.now());
+    return;
+  }
+  const admitted = performance.now();
+  metrics.admitted(admitted, g.promptTokens);
+  const count = frameCount(g);
+  const p = pace(s, {
+    // The wait in the queue adds to TTFT: the schedule starts when a slot is free.
+    start: queued ? admitted : ctx.state.start,
+    promptTokens: g.promptTokens,
+    count,
+    random,
+    running: () => deps.admission.running,
+    ttft: forced.ttft,
+    itl: forced.itl,
+  });
+  if (!stream) {
+    try {
+      await respondWhole(ctx, g, format, p, left.signal, metrics);
+    } finally {
+      release();
+    }
+    return;
+  }
+  const abortAt = forced.abortAfter ?? drawAbort(random, s, count);
+  respondStream(ctx, g, format, p, stream, metrics, release, abortAt !== undefined && abortAt < count ? abortAt : undefined);
+}
+
 /** Waits out the whole schedule, then answers with the full body (same decoding as the stream). */
-export async function respondWhole(ctx: Context, g: Generation, format: Format): Promise<void> {
-  const schedule = scheduleOf(g);
-  const closed = new AbortController();
-  ctx.res.once('close', () => closed.abort());
-  await sleepUntil(dueAt(schedule, schedule.count - 1), closed.signal);
-  if (closed.signal.aborted) return;
+async function respondWhole(ctx: AppContext, g: Generation, format: Format, p: Pace, left: AbortSignal, metrics: RequestMetrics): Promise<void> {
+  // The tokens' deadlines stand for the times they were generated.
+  const due = Array.from({ length: p.count }, (_, k) => p.due(k));
+  await sleepUntil(due[p.count - 1]!, left);
+  if (left.aborted) {
+    metrics.finished('abort', performance.now());
+    return;
+  }
   const decoders = decodersOf(g);
-  const outputs = g.plans.map((p, c): ChoiceOutput => {
-    const out = { reasoning: '', content: '', finishReason: p.finishReason };
-    const total = totalTokens(p);
+  const outputs = g.plans.map((plan, c): ChoiceOutput => {
+    const out = { reasoning: '', content: '', finishReason: plan.finishReason };
+    const total = totalTokens(plan);
     for (let k = 0; k < total; k++) {
-      const kind: TokenKind = k < p.reasoning ? 'reasoning' : 'content';
-      out[kind] += decoders[c]![kind].push(tokenAt(p, k));
+      const kind: TokenKind = k < plan.reasoning ? 'reasoning' : 'content';
+      out[kind] += decoders[c]![kind].push(tokenAt(plan, k));
     }
     return out;
   });
   ctx.body = format.whole(outputs, finalUsage(g));
+  for (let k = 0; k < p.count; k++) metrics.sent(tokensInFrame(g, k), due[k]!);
+  metrics.finished(g.plans[0]?.finishReason ?? 'stop', performance.now());
 }
 
+/** Tokens carried by frame k over all choices. */
+function tokensInFrame(g: Generation, k: number): number {
+  let n = 0;
+  for (const plan of g.plans) if (k < totalTokens(plan)) n++;
+  return n;
+}
+
+const abortError = new ApiError(500, 'The stream was cut on purpose (stream_abort_rate or X-Mock-Abort-After).', null, 'stream_aborted', 'server_error');
+
 /** Streams the plans: every frame due in one timer tick goes out in one write. */
-export function respondStream(ctx: Context, g: Generation, format: Format, opts: StreamOptions): void {
-  const schedule = scheduleOf(g);
+function respondStream(
+  ctx: AppContext,
+  g: Generation,
+  format: Format,
+  p: Pace,
+  opts: StreamOptions,
+  metrics: RequestMetrics,
+  release: Release,
+  abortAt: number | undefined,
+): void {
   const decoders = decodersOf(g);
+  const s = ctx.state.settings;
   let completion = 0;
   let reasoning = 0;
-  const headers: Record<string, string> = {};
-  const requestId = ctx.response.get('x-request-id');
-  if (requestId) headers['x-request-id'] = requestId;
+  let ended = false;
+  const end = (reason: 'stop' | 'length' | 'abort'): void => {
+    if (ended) return;
+    ended = true;
+    release();
+    metrics.finished(reason, performance.now());
+  };
 
   ctx.respond = false;
-  const clock: TokenClock = new TokenClock(schedule, {
+  const clock: TokenClock = new TokenClock(p, {
     send(from, to) {
       let out = '';
+      const cut = abortAt !== undefined && to > abortAt;
+      const stop = cut ? abortAt : to;
+      const before = completion;
       try {
-        for (let k = from; k < to; k++) {
+        for (let k = from; k < stop; k++) {
           for (let c = 0; c < g.plans.length; c++) {
-            const p = g.plans[c]!;
-            const total = totalTokens(p);
-            if (k >= framesOf(p)) continue;
+            const plan = g.plans[c]!;
+            const frames = framesOf(plan);
+            if (k >= frames) continue;
+            const total = totalTokens(plan);
             let kind: TokenKind = 'content';
             let text = '';
             if (k < total) {
-              kind = k < p.reasoning ? 'reasoning' : 'content';
-              text = decoders[c]![kind].push(tokenAt(p, k));
+              kind = k < plan.reasoning ? 'reasoning' : 'content';
+              text = decoders[c]![kind].push(tokenAt(plan, k));
               completion++;
               if (kind === 'reasoning') reasoning++;
             }
-            const finish = k === framesOf(p) - 1 ? p.finishReason : null;
+            const finish = k === frames - 1 ? plan.finishReason : null;
             const running = opts.continuousUsage ? usage(g.promptTokens, completion, reasoning) : undefined;
             out += format.token(c, kind, text, k === 0, finish, running);
           }
@@ -127,10 +236,25 @@ export function respondStream(ctx: Context, g: Generation, format: Format, opts:
         // A failure after the headers can only be told in the stream itself.
         clock.stop();
         writer.end(out + frame(toApiError(err).body));
+        end('abort');
         return false;
       }
-      if (to >= schedule.count) {
+      const now = performance.now();
+      if (stop > from || out !== '') metrics.sent(completion - before, now);
+      if (cut) {
+        clock.stop();
+        if (s.stream_abort_mode === 'close') {
+          writer.write(out);
+          writer.destroy();
+        } else {
+          writer.end(out + frame(abortError.body));
+        }
+        end('abort');
+        return false;
+      }
+      if (to >= p.count) {
         writer.end(opts.includeUsage ? out + format.usage(finalUsage(g)) : out);
+        end(g.plans[0]?.finishReason ?? 'stop');
         return true;
       }
       return writer.write(out);
@@ -139,6 +263,9 @@ export function respondStream(ctx: Context, g: Generation, format: Format, opts:
       writer.onDrain(resume);
     },
   });
-  const writer = new SseWriter(ctx.res, headers, () => clock.stop());
+  const writer = new SseWriter(ctx.res, { 'x-request-id': ctx.state.requestId }, () => {
+    clock.stop();
+    end('abort');
+  });
   clock.start();
 }

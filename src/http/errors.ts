@@ -13,6 +13,9 @@ const TYPE_BY_STATUS: Record<number, string> = {
 };
 
 export class ApiError extends Error {
+  /** Response headers that go with this error (Retry-After on a 429 or 503). */
+  headers: Record<string, string> = {};
+
   constructor(
     readonly status: number,
     message: string,
@@ -21,6 +24,11 @@ export class ApiError extends Error {
     readonly type: string = TYPE_BY_STATUS[status] ?? (status >= 500 ? 'server_error' : 'invalid_request_error'),
   ) {
     super(message);
+  }
+
+  withHeaders(headers: Record<string, string>): this {
+    Object.assign(this.headers, headers);
+    return this;
   }
 
   get body(): ErrorBody {

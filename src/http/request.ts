@@ -9,6 +9,8 @@ export interface RequestState {
   /** The settings in force when the request arrived; later /configure calls do not change them. */
   settings: Readonly<Settings>;
   requestId: string;
+  /** Arrival number (from 0): with a seed, it picks this request's random draws. */
+  sequence: number;
   body: unknown;
 }
 

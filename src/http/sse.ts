@@ -41,6 +41,12 @@ export class SseWriter {
     this.res.once('drain', resume);
   }
 
+  /** Drops the connection without ending the response, as a crashed server would. */
+  destroy(): void {
+    this.#ended = true;
+    this.res.destroy();
+  }
+
   /** Ends the stream with `[DONE]` at once: clients wait for the close. */
   end(lastFrames = ''): void {
     if (this.#closed || this.#ended) return;

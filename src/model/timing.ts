@@ -1,23 +1,69 @@
-// The latency model and the deadline scheduler. Token k is due at start + ttft + k * itl, start being
-// the request's arrival. Deadlines are absolute, so error never adds up over a long stream, and a timer
-// that fires early (Node's can, by up to a millisecond) is simply re-armed: no token ever leaves early.
+// The latency model and the deadline scheduler. Token k is due at start + TTFT + the sum of the first k
+// inter-token gaps; with constant latencies that is start + ttft + k * itl. Deadlines are absolute, so error
+// never adds up over a long stream, and a timer that fires early (Node's can, by up to a millisecond) is
+// simply re-armed: no token ever leaves early.
+import { jittered, type Random } from './random.js';
+import type { Settings } from '../types.js';
 
-export interface Schedule {
-  /** performance.now() when the request arrived. */
-  readonly start: number;
-  /** Milliseconds. */
-  readonly ttft: number;
-  /** Milliseconds. */
-  readonly itl: number;
-  /** Tokens to send. */
+/** When each token of one response is due, as performance.now() times. */
+export interface Pace {
+  /** Tokens (frames) to send. */
   readonly count: number;
+  /** The deadline of token k; asked for k in non-decreasing order. */
+  due(k: number): number;
 }
 
-export function dueAt(s: Schedule, k: number): number {
-  return s.start + s.ttft + k * s.itl;
+/** Latencies without jitter or load: the exact formula, no state. */
+export function constantPace(start: number, ttft: number, itl: number, count: number): Pace {
+  return { count, due: (k) => start + ttft + k * itl };
 }
 
-/** Resolves at `deadline` (a performance.now() time) or later, never earlier. */
+export type LatencySettings = Pick<
+  Settings,
+  'ttft' | 'itl' | 'ttft_per_input_token' | 'ttft_stddev' | 'itl_stddev' | 'jitter_distribution' | 'load_factor' | 'max_concurrency'
+>;
+
+export interface PaceRequest {
+  /** performance.now() when generation may begin: arrival, or the end of the wait in the queue. */
+  start: number;
+  promptTokens: number;
+  count: number;
+  random: Random;
+  /** Streams generating now, this one included (for load_factor). */
+  running: () => number;
+  /** Per-request latencies forced by X-Mock-TTFT / X-Mock-ITL. */
+  ttft?: number | undefined;
+  itl?: number | undefined;
+}
+
+/** How much slower tokens come when `running` streams share the server: 1x alone, load_factor x at max_concurrency. */
+export function loadScale(s: LatencySettings, running: number): number {
+  if (s.load_factor === 1 || s.max_concurrency <= 1) return 1;
+  const share = (Math.min(running, s.max_concurrency) - 1) / (s.max_concurrency - 1);
+  return 1 + (s.load_factor - 1) * Math.max(0, share);
+}
+
+/** The latency model: TTFT with prefill and jitter, then gaps with jitter and load. */
+export function pace(s: LatencySettings, r: PaceRequest): Pace {
+  const ttft = r.ttft ?? jittered(r.random, s.ttft + s.ttft_per_input_token * r.promptTokens, s.ttft_stddev, s.jitter_distribution);
+  if (r.itl !== undefined) return constantPace(r.start, ttft, r.itl, r.count);
+  if (s.itl_stddev === 0 && (s.load_factor === 1 || s.max_concurrency <= 1)) return constantPace(r.start, ttft, s.itl, r.count);
+  // Gaps are drawn when first needed, so load is read at the time each token is scheduled.
+  let known = 0;
+  let last = r.start + ttft;
+  return {
+    count: r.count,
+    due(k) {
+      while (known < k) {
+        last += jittered(r.random, s.itl * loadScale(s, r.running()), s.itl_stddev, s.jitter_distribution);
+        known++;
+      }
+      return last;
+    },
+  };
+}
+
+/** Resolves at `deadline` (a performance.now() time) or later, never earlier; at once when aborted. */
 export function sleepUntil(deadline: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     let timer: NodeJS.Timeout | undefined;
@@ -57,7 +103,7 @@ export class TokenClock {
   #stopped = false;
 
   constructor(
-    private readonly schedule: Schedule,
+    private readonly pace: Pace,
     private readonly sink: TokenSink,
   ) {}
 
@@ -65,7 +111,7 @@ export class TokenClock {
     this.#tick();
   }
 
-  /** Stops sending (the client left); no timer is left behind. */
+  /** Stops sending (the client left, or the stream was cut); no timer is left behind. */
   stop(): void {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
@@ -79,15 +125,15 @@ export class TokenClock {
   readonly #tick = (): void => {
     this.#timer = undefined;
     if (this.#stopped) return;
-    const { count } = this.schedule;
+    const { count } = this.pace;
     const now = performance.now();
-    const wait = dueAt(this.schedule, this.#sent) - now;
+    const wait = this.pace.due(this.#sent) - now;
     if (wait > 0) {
       this.#timer = setTimeout(this.#tick, Math.ceil(wait));
       return;
     }
     let to = this.#sent + 1;
-    while (to < count && dueAt(this.schedule, to) <= now) to++;
+    while (to < count && this.pace.due(to) <= now) to++;
     const from = this.#sent;
     this.#sent = to;
     const more = this.sink.send(from, to);

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { Template } from '@huggingface/jinja';
 import { downloadFileToCacheDir } from '@huggingface/hub';
+import { withDownloadProgress } from './progress.js';
 import { TokenPieces } from './detokenizer.js';
 import type { Logger } from '../log.js';
 
@@ -154,7 +155,7 @@ export class TokenizerRegistry {
     };
     const get = async (path: string, required: boolean): Promise<string | undefined> => {
       try {
-        const file = await downloadFileToCacheDir({ ...params, path });
+        const file = await withDownloadProgress(this.log, `${name}/${path}`, (fetch) => downloadFileToCacheDir({ ...params, path, fetch }));
         this.log.info(`downloaded ${name}/${path} into ${dirname(file)}`);
         return file;
       } catch (err) {

@@ -1,0 +1,174 @@
+// The typed client (`aiperf-mock-server/client`): openapi-fetch over the contract's generated `paths`, one
+// method per operationId of openapi.yaml, and stream helpers that read an SSE body as typed chunks up to
+// `data: [DONE]`. Errors are thrown as MockServerError carrying the OpenAI error body, as openai-node does.
+import createClient, { type Client, type ClientOptions } from 'openapi-fetch';
+import type { operations, paths } from '../generated/openapi.js';
+import { sseData } from './http/sseReader.js';
+import type {
+  ChatChunk,
+  ChatRequest,
+  ChatResponse,
+  CompletionChunk,
+  CompletionRequest,
+  CompletionResponse,
+  ConfigureRequest,
+  ErrorBody,
+  HealthBody,
+  Model,
+  ModelList,
+  RootBody,
+  Schemas,
+} from './types.js';
+
+export type { ChatChunk, ChatRequest, ChatResponse, CompletionChunk, CompletionRequest, CompletionResponse, ErrorBody } from './types.js';
+
+/**
+ * openapi-typescript marks a property that has a default as always present (its `defaultNonNullable`), which is
+ * right for responses; a request may leave it out and the server applies the default.
+ */
+type Defaulted<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
+
+/** A chat request answered whole: `stream` is absent or false. */
+export type ChatCompletionParams = Omit<ChatRequest, 'stream' | 'stream_options'> & { stream?: false | null };
+/** A chat request answered as a stream; `stream: true` is set by `streamChat`. */
+export type ChatStreamParams = Omit<ChatRequest, 'stream'>;
+export type CompletionParams = Omit<Defaulted<CompletionRequest, 'echo'>, 'stream' | 'stream_options'> & { stream?: false | null };
+export type CompletionStreamParams = Omit<Defaulted<CompletionRequest, 'echo'>, 'stream'>;
+export type ConfigureResponse = Schemas['ConfigureResponse'];
+export type OpenApiDocument = operations['getOpenApiJson']['responses'][200]['content']['application/json'];
+
+/** Per call: an abort signal and extra headers (such as `X-Request-ID`). */
+export interface CallOptions {
+  signal?: AbortSignal;
+  headers?: Record<string, string>;
+}
+
+/** A non-2xx answer, or an error event inside a stream: the server's OpenAI error body, with the HTTP status. */
+export class MockServerError extends Error {
+  readonly status: number;
+  readonly body: ErrorBody;
+  readonly requestId: string | null;
+
+  constructor(status: number, body: ErrorBody, requestId: string | null = null) {
+    super(`${status} ${body.error.message}`);
+    this.name = 'MockServerError';
+    this.status = status;
+    this.body = body;
+    this.requestId = requestId;
+  }
+
+  get type(): string {
+    return this.body.error.type;
+  }
+
+  get param(): string | null {
+    return this.body.error.param;
+  }
+
+  get code(): string | null {
+    return this.body.error.code;
+  }
+}
+
+/** Every operation of openapi.yaml is a method named after its operationId: a missing one fails to compile. */
+type OperationMethods = { [K in keyof operations]: (...args: never[]) => Promise<unknown> };
+
+export interface MockClient extends OperationMethods {
+  createChatCompletion(body: ChatCompletionParams, options?: CallOptions): Promise<ChatResponse>;
+  createCompletion(body: CompletionParams, options?: CallOptions): Promise<CompletionResponse>;
+  listModels(options?: CallOptions): Promise<ModelList>;
+  retrieveModel(model: string, options?: CallOptions): Promise<Model>;
+  configure(patch: ConfigureRequest, options?: CallOptions): Promise<ConfigureResponse>;
+  getHealth(options?: CallOptions): Promise<HealthBody>;
+  getRoot(options?: CallOptions): Promise<RootBody>;
+  /** Prometheus metrics (text exposition format). */
+  getMetrics(options?: CallOptions): Promise<string>;
+  /** The documentation page (HTML). */
+  getDocs(options?: CallOptions): Promise<string>;
+  /** openapi.yaml as text. */
+  getOpenApiYaml(options?: CallOptions): Promise<string>;
+  getOpenApiJson(options?: CallOptions): Promise<OpenApiDocument>;
+  /**
+   * POST /v1/chat/completions with `stream: true`, as typed chunks. The request is sent when iteration starts;
+   * iteration ends at `data: [DONE]`; leaving the loop early closes the connection (the server stops the stream).
+   */
+  streamChat(body: ChatStreamParams, options?: CallOptions): AsyncIterable<ChatChunk>;
+  /** POST /v1/completions with `stream: true`, as typed chunks (see streamChat). */
+  streamCompletion(body: CompletionStreamParams, options?: CallOptions): AsyncIterable<CompletionChunk>;
+  /** The underlying openapi-fetch client, for the whole response (`{ data, error, response }`). */
+  readonly api: Client<paths>;
+}
+
+/** The answer of an openapi-fetch call, as far as the client needs it. */
+interface Answer<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
+}
+
+const isErrorBody = (v: unknown): v is ErrorBody =>
+  typeof v === 'object' && v !== null && 'error' in v && typeof v.error === 'object' && v.error !== null && 'message' in v.error;
+
+/** The error of a failed answer: the server's own body when it is OpenAI-shaped, else one made from the text. */
+function failure(response: Response, error: unknown): MockServerError {
+  const body: ErrorBody = isErrorBody(error)
+    ? error
+    : {
+        error: {
+          message: typeof error === 'string' && error !== '' ? error : response.statusText || 'request failed',
+          type: response.status >= 500 ? 'server_error' : 'invalid_request_error',
+          param: null,
+          code: null,
+        },
+      };
+  return new MockServerError(response.status, body, response.headers.get('x-request-id'));
+}
+
+function unwrap<T>({ data, error, response }: Answer<T>): T {
+  if (!response.ok || error !== undefined || data === undefined) throw failure(response, error);
+  return data;
+}
+
+/** Reads an SSE answer as chunks of type T; an `{"error": ...}` event throws; `[DONE]` ends. */
+async function* chunks<T>(open: () => Promise<Answer<ReadableStream<Uint8Array> | null>>): AsyncGenerator<T, void, undefined> {
+  const { data, error, response } = await open();
+  if (!response.ok || error !== undefined || !data) throw failure(response, error);
+  const requestId = response.headers.get('x-request-id');
+  for await (const text of sseData(data)) {
+    if (text === '[DONE]') return;
+    const parsed: unknown = JSON.parse(text);
+    if (isErrorBody(parsed)) throw new MockServerError(response.status, parsed, requestId);
+    yield parsed as T;
+  }
+  throw new Error('The stream ended before data: [DONE] (the server closed the connection).');
+}
+
+/** A client for a mock server at `baseUrl` (such as `MockServer.url`). */
+export function createMockClient(baseUrl: string, options: Omit<ClientOptions, 'baseUrl'> = {}): MockClient {
+  const api = createClient<paths>({ ...options, baseUrl });
+  const init = (o: CallOptions = {}) => ({ ...(o.signal ? { signal: o.signal } : {}), headers: o.headers ?? {} });
+  const sse = (o: CallOptions) => ({ ...init(o), headers: { accept: 'text/event-stream', ...o.headers }, parseAs: 'stream' as const });
+  return {
+    api,
+    // openapi-fetch's response typing drops properties whose type is only `null` (`logprobs`, `refusal`): the
+    // contract's own types say what the server sends. `echo: false` is the default, sent because the generated
+    // request type requires every property that has a default (see Defaulted).
+    createChatCompletion: async (body, o) =>
+      unwrap(await api.POST('/v1/chat/completions', { ...init(o), body: { ...body, stream: false } })) as ChatResponse,
+    createCompletion: async (body, o) =>
+      unwrap(await api.POST('/v1/completions', { ...init(o), body: { echo: false, ...body, stream: false } })) as CompletionResponse,
+    listModels: async (o) => unwrap(await api.GET('/v1/models', init(o))),
+    retrieveModel: async (model, o) => unwrap(await api.GET('/v1/models/{model}', { ...init(o), params: { path: { model } } })),
+    configure: async (patch, o) => unwrap(await api.POST('/configure', { ...init(o), body: patch })),
+    getHealth: async (o) => unwrap(await api.GET('/health', init(o))),
+    getRoot: async (o) => unwrap(await api.GET('/', init(o))),
+    getMetrics: async (o) => unwrap(await api.GET('/metrics', { ...init(o), parseAs: 'text' })),
+    getDocs: async (o) => unwrap(await api.GET('/docs', { ...init(o), parseAs: 'text' })),
+    getOpenApiYaml: async (o) => unwrap(await api.GET('/openapi.yaml', { ...init(o), parseAs: 'text' })),
+    getOpenApiJson: async (o) => unwrap(await api.GET('/openapi.json', init(o))),
+    streamChat: (body, o = {}) =>
+      chunks<ChatChunk>(() => api.POST('/v1/chat/completions', { ...sse(o), body: { ...body, stream: true } })),
+    streamCompletion: (body, o = {}) =>
+      chunks<CompletionChunk>(() => api.POST('/v1/completions', { ...sse(o), body: { echo: false, ...body, stream: true } })),
+  };
+}

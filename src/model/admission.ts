@@ -1,0 +1,96 @@
+// Admission: at most max_concurrency responses generate at once; the rest wait in a FIFO queue of at most
+// max_queue, and the wait adds to their time to first token. The limits are read live from the settings.
+import type { Settings } from '../types.js';
+
+export type Release = () => void;
+
+export class QueueFull extends Error {}
+
+interface Waiter {
+  admit: () => void;
+  state: 'waiting' | 'admitted' | 'cancelled';
+}
+
+export class Admission {
+  #running = 0;
+  #waiting = 0;
+  readonly #queue: Waiter[] = [];
+  #head = 0;
+
+  constructor(private readonly limits: () => Pick<Settings, 'max_concurrency' | 'max_queue'>) {}
+
+  /** Responses generating now. */
+  get running(): number {
+    return this.#running;
+  }
+
+  /** Requests waiting for a slot. */
+  get waiting(): number {
+    return this.#waiting;
+  }
+
+  /** Admits whoever now fits (after max_concurrency was raised). */
+  recheck(): void {
+    this.#admitNext();
+  }
+
+  /**
+   * Resolves with a release function once this request may generate. Rejects with QueueFull when the queue
+   * is full, and with the signal's reason when the client leaves while waiting (its place is given up).
+   * `onQueued` is called if the request has to wait.
+   */
+  acquire(signal: AbortSignal, onQueued: () => void): Promise<Release> {
+    const { max_concurrency, max_queue } = this.limits();
+    if (max_concurrency === 0 || (this.#running < max_concurrency && this.#waiting === 0)) {
+      this.#running++;
+      return Promise.resolve(this.#releaser());
+    }
+    if (this.#waiting >= max_queue) return Promise.reject(new QueueFull());
+    onQueued();
+    return new Promise<Release>((resolve, reject) => {
+      const waiter: Waiter = {
+        state: 'waiting',
+        admit: () => {
+          waiter.state = 'admitted';
+          this.#waiting--;
+          this.#running++;
+          resolve(this.#releaser());
+        },
+      };
+      this.#queue.push(waiter);
+      this.#waiting++;
+      signal.addEventListener(
+        'abort',
+        () => {
+          if (waiter.state !== 'waiting') return;
+          waiter.state = 'cancelled';
+          this.#waiting--;
+          reject(signal.reason);
+        },
+        { once: true },
+      );
+    });
+  }
+
+  #releaser(): Release {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#running--;
+      this.#admitNext();
+    };
+  }
+
+  #admitNext(): void {
+    const { max_concurrency } = this.limits();
+    while (this.#head < this.#queue.length && (max_concurrency === 0 || this.#running < max_concurrency)) {
+      const next = this.#queue[this.#head++]!;
+      if (next.state === 'waiting') next.admit();
+    }
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue.splice(0, this.#head);
+      this.#head = 0;
+    }
+  }
+}

@@ -1,0 +1,244 @@
+// Contract tests driven by openapi.yaml alone: every operation is called with every request example the contract
+// gives (or once, when it takes no body) on a real server, and the status, the headers and the body are checked
+// against what the contract declares for that status and content type; every SSE chunk of a stream is checked
+// against the stream's schema up to `data: [DONE]`. An operation in the contract that the server does not
+// implement (no handler: 501) fails the suite, and so does one that no example reaches.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv';
+import { parse } from 'yaml';
+import { readFileSync } from 'node:fs';
+import { contractPath } from '../src/contract.js';
+import { readSse, startServer, type RunningServer } from './support/server.js';
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+type JsonObject = { [key: string]: Json };
+
+interface MediaObject {
+  schema?: Json;
+  example?: Json;
+  examples?: Record<string, { summary?: string; value?: Json; $ref?: string }>;
+}
+interface ResponseObject {
+  $ref?: string;
+  description?: string;
+  headers?: Record<string, { $ref?: string; required?: boolean; schema?: Json }>;
+  content?: Record<string, MediaObject>;
+}
+interface ParameterObject {
+  $ref?: string;
+  name: string;
+  in: string;
+  required?: boolean;
+  example?: Json;
+  schema?: Json;
+}
+interface OperationObject {
+  operationId: string;
+  parameters?: ParameterObject[];
+  requestBody?: { required?: boolean; content: Record<string, MediaObject> };
+  responses: Record<string, ResponseObject>;
+}
+interface Document {
+  paths: Record<string, Record<string, OperationObject>>;
+  components: JsonObject;
+}
+
+const DOC = parse(readFileSync(contractPath, 'utf8')) as Document;
+const ID = 'urn:aiperf-mock-server:openapi';
+const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
+
+/** JSON Pointer escaping of one path segment. */
+const esc = (s: string): string => s.replaceAll('~', '~0').replaceAll('/', '~1');
+
+/** Follows a local `$ref` ("#/components/...") to its target and the target's pointer. */
+function deref<T extends { $ref?: string }>(node: T, pointer: string): { node: T; pointer: string } {
+  let n = node;
+  let p = pointer;
+  for (let guard = 0; n.$ref && guard < 16; guard++) {
+    p = n.$ref;
+    n = p
+      .slice(2)
+      .split('/')
+      .map((s) => s.replaceAll('~1', '/').replaceAll('~0', '~'))
+      .reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], DOC) as T;
+  }
+  return { node: n, pointer: p };
+}
+
+// The whole document is one schema resource, so a schema anywhere in it is validated in place and its
+// `#/components/...` references resolve as the contract means them.
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+ajv.addSchema({ ...(DOC as unknown as JsonObject), $id: ID });
+const validators = new Map<string, ValidateFunction>();
+function validatorAt(pointer: string): ValidateFunction {
+  let v = validators.get(pointer);
+  if (!v) {
+    v = ajv.compile({ $ref: `${ID}${pointer}` });
+    validators.set(pointer, v);
+  }
+  return v;
+}
+function check(pointer: string, value: unknown, what: string): void {
+  const validate = validatorAt(pointer);
+  assert.ok(validate(value), `${what} does not match ${pointer}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(value).slice(0, 2000)}`);
+}
+
+interface Call {
+  method: string;
+  path: string;
+  op: OperationObject;
+  opPointer: string;
+  name: string;
+  body?: Json;
+}
+
+/** One call per request example (or one call without a body), in the contract's order. */
+function calls(): Call[] {
+  const out: Call[] = [];
+  for (const [path, item] of Object.entries(DOC.paths)) {
+    for (const method of METHODS) {
+      const op = item[method];
+      if (!op) continue;
+      const opPointer = `#/paths/${esc(path)}/${method}`;
+      const json = op.requestBody?.content['application/json'];
+      const examples: Array<[string, Json]> = [];
+      if (json?.example !== undefined) examples.push(['example', json.example]);
+      for (const [name, ex] of Object.entries(json?.examples ?? {})) {
+        const value = ex.$ref ? deref(ex, '').node.value : ex.value;
+        if (value !== undefined) examples.push([name, value]);
+      }
+      if (examples.length > 0) {
+        for (const [name, body] of examples) out.push({ method, path, op, opPointer, name: `${op.operationId} (example ${name})`, body });
+      } else {
+        // An operation that needs a body and gives no example cannot be exercised: the contract is incomplete.
+        out.push({ method, path, op, opPointer, name: op.operationId });
+      }
+    }
+  }
+  return out;
+}
+
+/** The URL path with every path parameter filled from its example. */
+function urlPath(c: Call): string {
+  return c.path.replace(/\{([^}]+)\}/g, (_m, name: string) => {
+    const param = (c.op.parameters ?? []).map((p, i) => deref(p, `${c.opPointer}/parameters/${i}`).node).find((p) => p.in === 'path' && p.name === name);
+    assert.ok(param?.example !== undefined, `${c.op.operationId}: path parameter ${name} needs an example`);
+    return encodeURIComponent(String(param.example));
+  });
+}
+
+const mediaType = (contentType: string | null): string => (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+
+describe('every operation of openapi.yaml, with every example, against the running server', { timeout: 120_000 }, () => {
+  let server: RunningServer;
+  const answered = new Map<string, number[]>();
+  const all = calls();
+
+  before(async () => {
+    server = await startServer(['--ttft', '0', '--itl', '0']);
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  for (const c of all) {
+    test(`${c.method.toUpperCase()} ${c.path}: ${c.name}`, async (t) => {
+      assert.ok(!(c.op.requestBody?.required && c.body === undefined), `${c.op.operationId} takes a body: give it an example in openapi.yaml`);
+      const declaresRequestId = (c.op.parameters ?? []).some((p) => deref(p, '').node.name.toLowerCase() === 'x-request-id');
+      const requestId = `contract-${c.op.operationId}`;
+      const headers: Record<string, string> = declaresRequestId ? { 'x-request-id': requestId } : {};
+      if (c.body !== undefined) headers['content-type'] = 'application/json';
+      const res = await fetch(`${server.url}${urlPath(c)}`, {
+        method: c.method.toUpperCase(),
+        headers,
+        ...(c.body !== undefined ? { body: JSON.stringify(c.body) } : {}),
+      });
+      answered.set(c.op.operationId, [...(answered.get(c.op.operationId) ?? []), res.status]);
+      // The configure examples change the latencies: put them back so later calls stay fast.
+      if (c.path === '/configure' && res.ok) t.after(() => fetch(`${server.url}/configure`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"ttft":0,"itl":0}' }).then(() => undefined));
+
+      // Status: an example is a valid request, so the answer is a success the contract declares.
+      const text = res.status >= 200 && res.status < 300 ? undefined : await res.text();
+      assert.ok(res.status >= 200 && res.status < 300, `${res.status}: ${text}`);
+      const statusKey = c.op.responses[String(res.status)] ? String(res.status) : 'default';
+      const declared = c.op.responses[statusKey];
+      assert.ok(declared, `status ${res.status} is not declared`);
+      const { node: response, pointer } = deref(declared, `${c.opPointer}/responses/${esc(statusKey)}`);
+
+      // Headers: each one declared is sent and matches its schema (X-Request-ID echoes the request's).
+      for (const [name, h] of Object.entries(response.headers ?? {})) {
+        const value = res.headers.get(name);
+        assert.ok(value !== null, `header ${name} is declared but missing`);
+        const { pointer: hp } = deref(h, `${pointer}/headers/${esc(name)}`);
+        check(`${hp}/schema`, value, `header ${name}`);
+        if (name.toLowerCase() === 'x-request-id' && declaresRequestId) assert.equal(value, requestId);
+      }
+
+      // Content type: one the contract declares for this status.
+      const type = mediaType(res.headers.get('content-type'));
+      assert.ok(response.content?.[type], `content type ${type} is not declared for ${statusKey} (declared: ${Object.keys(response.content ?? {}).join(', ')})`);
+      const schema = `${pointer}/content/${esc(type)}/schema`;
+
+      if (type === 'text/event-stream') {
+        const events = await readSse(res);
+        assert.ok(events.length >= 2, 'at least one chunk, then [DONE]');
+        assert.equal(events.at(-1)!.data, '[DONE]', 'the stream ends with data: [DONE]');
+        for (const [i, e] of events.slice(0, -1).entries()) check(schema, JSON.parse(e.data), `chunk ${i}`);
+      } else if (type === 'application/json' || type.endsWith('+json')) {
+        check(schema, await res.json(), 'the body');
+      } else {
+        check(schema, await res.text(), 'the body');
+      }
+    });
+  }
+
+  test('every operation in the contract has a handler: each answered, and none with 501', () => {
+    const ids = all.map((c) => c.op.operationId);
+    const implemented = [...answered].filter(([, statuses]) => statuses.every((s) => s !== 501)).map(([id]) => id);
+    assert.deepEqual([...new Set(implemented)].sort(), [...new Set(ids)].sort());
+  });
+});
+
+describe('the examples in openapi.yaml match their own schemas', () => {
+  test('the validators are not vacuous: a wrong body fails', () => {
+    const chat = '#/paths/~1v1~1chat~1completions/post/responses/200/content/application~1json/schema';
+    assert.equal(validatorAt(chat)({ id: 'chatcmpl-1' }), false);
+    assert.equal(validatorAt('#/components/responses/BadRequest/content/application~1json/schema')({ error: { message: 1 } }), false);
+  });
+
+  test('request bodies, parameters and responses', () => {
+    let checked = 0;
+    const media = (m: MediaObject, pointer: string, what: string): void => {
+      if (m.schema === undefined) return;
+      if (m.example !== undefined) {
+        check(`${pointer}/schema`, m.example, `${what} example`);
+        checked++;
+      }
+      for (const [name, ex] of Object.entries(m.examples ?? {})) {
+        check(`${pointer}/schema`, ex.$ref ? deref(ex, '').node.value : ex.value, `${what} example ${name}`);
+        checked++;
+      }
+    };
+    const responses = (rs: Record<string, ResponseObject>, base: string, what: string): void => {
+      for (const [status, r] of Object.entries(rs)) {
+        const { node, pointer } = deref(r, `${base}/${esc(status)}`);
+        for (const [type, m] of Object.entries(node.content ?? {})) media(m, `${pointer}/content/${esc(type)}`, `${what} ${status} ${type}`);
+      }
+    };
+    for (const c of calls().filter((x, i, a) => a.findIndex((y) => y.opPointer === x.opPointer) === i)) {
+      for (const [type, m] of Object.entries(c.op.requestBody?.content ?? {})) media(m, `${c.opPointer}/requestBody/content/${esc(type)}`, `${c.op.operationId} request`);
+      for (const [i, p] of (c.op.parameters ?? []).entries()) {
+        const { node, pointer } = deref(p, `${c.opPointer}/parameters/${i}`);
+        if (node.example !== undefined && node.schema !== undefined) {
+          check(`${pointer}/schema`, node.example, `${c.op.operationId} parameter ${node.name}`);
+          checked++;
+        }
+      }
+      responses(c.op.responses, `${c.opPointer}/responses`, c.op.operationId);
+    }
+    responses((DOC.components['responses'] ?? {}) as unknown as Record<string, ResponseObject>, '#/components/responses', 'components.responses');
+    assert.ok(checked >= 10, `only ${checked} examples found`);
+  });
+});
