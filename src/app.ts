@@ -1,7 +1,7 @@
 // Builds the Koa app: small middleware, each with one job, then openapi-backend routing and validation
 // against openapi.yaml, then one handler per operationId.
 import Koa, { type Next } from 'koa';
-import { OpenAPIBackend, type Context as ApiContext, type Document } from 'openapi-backend';
+import { OpenAPIBackend, type Document, type Operation } from 'openapi-backend';
 import type { ErrorObject } from 'ajv';
 import { contract, describeAjvError } from './contract.js';
 import { ApiError, badRequest, toApiError } from './http/errors.js';
@@ -39,7 +39,7 @@ const HANDLERS: Record<keyof Operations, (deps: Deps) => OperationHandler> = {
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 export async function createApp(deps: Deps): Promise<Koa<RequestState>> {
-  const api = await createRouter(deps);
+  const dispatch = await createRouter(deps);
   const app = new Koa<RequestState>();
   app.silent = true;
   app.on('error', (err: unknown) => deps.log.error(`unexpected error: ${err instanceof Error ? err.stack : String(err)}`));
@@ -48,7 +48,7 @@ export async function createApp(deps: Deps): Promise<Koa<RequestState>> {
   app.use(errors(deps));
   app.use(readiness(deps));
   app.use(jsonBody(MAX_BODY_BYTES));
-  app.use((ctx: AppContext) => dispatch(api, ctx));
+  app.use(dispatch);
   return app;
 }
 
@@ -104,45 +104,65 @@ function errors(deps: Deps) {
   };
 }
 
-async function createRouter(deps: Deps): Promise<OpenAPIBackend> {
-  const handlers: Record<string, (c: ApiContext, ctx: AppContext) => unknown> = {};
-  for (const [operationId, factory] of Object.entries(HANDLERS)) {
-    const handle = factory(deps);
-    handlers[operationId] = (c, ctx) => handle(ctx, (c.request.params ?? {}) as Record<string, string>);
-  }
-  handlers['validationFail'] = (c) => {
-    throw validationError(c.validation.errors ?? []);
-  };
-  handlers['notFound'] = (_c, ctx) => {
-    throw new ApiError(404, `No route for ${ctx.method} ${ctx.path}.`, null, 'not_found');
-  };
-  handlers['methodNotAllowed'] = (_c, ctx) => {
-    throw new ApiError(405, `Method ${ctx.method} is not allowed on ${ctx.path}.`, null, 'method_not_allowed');
-  };
-  handlers['notImplemented'] = (c) => {
-    throw new ApiError(501, `Operation ${c.operation.operationId} has no handler.`, null, 'not_implemented');
-  };
+type Dispatch = (ctx: AppContext) => unknown;
+
+/**
+ * openapi-backend matches the operation and its compiled Ajv validators check the request; then the
+ * operation's handler runs. handleRequest() would parse each request three times and run an empty security
+ * stage; calling the router and the validators directly does the same checks once.
+ */
+async function createRouter(deps: Deps): Promise<Dispatch> {
   const api = new OpenAPIBackend({
     definition: structuredClone(contract()) as unknown as Document,
-    handlers,
     quick: true,
     ajvOpts: { strict: false, allErrors: false },
   });
   await api.init();
-  return api;
-}
+  // openapi-backend rebuilds its operation list (lodash over every path) on each match and each validator
+  // lookup; the contract never changes after init, so build it once.
+  const operations = api.router.getOperations();
+  api.router.getOperations = () => operations;
 
-function dispatch(api: OpenAPIBackend, ctx: AppContext): Promise<unknown> {
-  return api.handleRequest(
-    {
+  const handlers = new Map<string, OperationHandler>();
+  for (const [operationId, factory] of Object.entries(HANDLERS)) handlers.set(operationId, factory(deps));
+  for (const op of operations) {
+    // Compile every validator now: the first request of each kind should not pay for it.
+    if (op.operationId) api.validator.getRequestValidatorsForOperation(op.operationId);
+  }
+
+  return (ctx) => {
+    const req = {
       method: ctx.method,
       path: modelPath(ctx.path),
       headers: ctx.headers as Record<string, string | string[]>,
       query: ctx.querystring,
       body: ctx.state.body,
-    },
-    ctx,
-  );
+    };
+    let operation: Operation;
+    try {
+      operation = api.router.matchOperation(req, true);
+    } catch (err) {
+      if (err instanceof Error && err.message.startsWith('405')) {
+        throw new ApiError(405, `Method ${ctx.method} is not allowed on ${ctx.path}.`, null, 'method_not_allowed');
+      }
+      throw new ApiError(404, `No route for ${ctx.method} ${ctx.path}.`, null, 'not_found');
+    }
+    const operationId = operation.operationId ?? '';
+    const parsed = api.router.parseRequest(req, operation);
+    const parameters = {
+      path: parsed.params,
+      query: parsed.query,
+      header: parsed.headers,
+      cookie: parsed.cookies,
+      requestBody: parsed.requestBody,
+    };
+    for (const validate of api.validator.getRequestValidatorsForOperation(operationId) ?? []) {
+      if (!validate(parameters)) throw validationError(validate.errors ?? []);
+    }
+    const handle = handlers.get(operationId);
+    if (!handle) throw new ApiError(501, `Operation ${operationId} has no handler.`, null, 'not_implemented');
+    return handle(ctx, parsed.params as Record<string, string>);
+  };
 }
 
 // Hub model ids hold a slash ("Qwen/Qwen3-0.6B"); clients send it raw in /v1/models/{model}.
@@ -168,7 +188,7 @@ function validationError(errs: ErrorObject[]): ApiError {
   const field = missingProperty ?? additionalProperty;
   if ((e.keyword === 'required' || e.keyword === 'additionalProperties') && field) segments.push(field);
   const param = segments.length ? segments.map((s, i) => (/^\d+$/.test(s) ? `[${s}]` : i ? `.${s}` : s)).join('') : null;
-  if (e.instancePath === '' && e.keyword === 'required' && !field) return badRequest('The request body is missing.');
+  if (e.instancePath === '' && e.keyword === 'required' && (!field || field === 'requestBody')) return badRequest('The request body is missing.');
   const what = e.keyword === 'required' ? 'is required' : e.keyword === 'additionalProperties' ? 'is not a known field' : describeAjvError(e);
   return badRequest(param ? `${param}: ${what}` : `The request body ${what}.`, param);
 }

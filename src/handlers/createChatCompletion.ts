@@ -83,6 +83,9 @@ function chatFormat(id: string, created: number, model: string, reasoningField: 
     return t;
   };
   return {
+    middle(index, kind, json) {
+      return template(index, kind).fillJson(json);
+    },
     token(index, kind, text, first, finish, usage) {
       if (!first && finish === null && usage === undefined) return template(index, kind).fill(text);
       const d = delta(kind, text);

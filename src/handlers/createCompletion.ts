@@ -55,17 +55,22 @@ function textFormat(id: string, created: number, model: string, echoed: string[]
     ...head,
     choices: [{ index, text, logprobs: null, finish_reason: finish }],
   });
+  // The frames of tokens that are neither a choice's first nor its last, pre-serialized per choice.
   const templates = new Map<number, FrameTemplate>();
+  const template = (index: number): FrameTemplate => {
+    let t = templates.get(index);
+    if (!t) {
+      t = new FrameTemplate(chunk(index, FrameTemplate.slot(), null));
+      templates.set(index, t);
+    }
+    return t;
+  };
   return {
+    middle(index, _kind, json) {
+      return template(index).fillJson(json);
+    },
     token(index, _kind, text, first, finish, usage) {
-      if (!first && finish === null && usage === undefined) {
-        let t = templates.get(index);
-        if (!t) {
-          t = new FrameTemplate(chunk(index, FrameTemplate.slot(), null));
-          templates.set(index, t);
-        }
-        return t.fill(text);
-      }
+      if (!first && finish === null && usage === undefined) return template(index).fill(text);
       // With echo, the prompt goes out in the choice's first frame, before its first token.
       const c = chunk(index, first && echoed ? echoed[index] + text : text, finish);
       if (usage) c.usage = usage;

@@ -31,6 +31,8 @@ export interface Format {
    * `usage` only when the client asked for running usage.
    */
   token(choice: number, kind: TokenKind, text: string, first: boolean, finish: FinishReason | null, usage?: Usage): string;
+  /** The frame of a token that is neither first nor last, without usage; `json` is its text as a JSON literal. */
+  middle(choice: number, kind: TokenKind, json: string): string;
   /** The frame with `choices: []` and the usage, before `[DONE]`. */
   usage(u: Usage): string;
   /** The non-streaming body. */
@@ -107,14 +109,24 @@ export async function respond(ctx: AppContext, deps: Deps, g: Generation, format
   if (fault !== undefined) throw faultError(fault, g.promptTokens);
 
   const metrics = deps.metrics.request(g.model, ctx.state.start);
-  const left = new AbortController();
-  ctx.res.once('close', () => left.abort(new Error('client closed the connection')));
+  // Made only when needed (a wait in the queue, a non-streaming sleep): most streams never need one.
+  let left: AbortController | undefined;
+  const leaving = (): AbortSignal => {
+    if (!left) {
+      const l = (left = new AbortController());
+      const gone = (): void => l.abort(new Error('client closed the connection'));
+      if (ctx.req.socket.destroyed) gone();
+      else ctx.res.once('close', gone);
+    }
+    return left.signal;
+  };
   let release: Release;
   let queued = false;
   try {
-    release = await deps.admission.acquire(left.signal, () => {
+    release = await deps.admission.acquire(() => {
       queued = true;
       metrics.queued();
+      return leaving();
     });
   } catch (err) {
     if (err instanceof QueueFull) {
@@ -139,7 +151,7 @@ export async function respond(ctx: AppContext, deps: Deps, g: Generation, format
   });
   if (!stream) {
     try {
-      await respondWhole(ctx, g, format, p, left.signal, metrics);
+      await respondWhole(ctx, g, format, p, metrics);
     } finally {
       release();
     }
@@ -150,11 +162,13 @@ export async function respond(ctx: AppContext, deps: Deps, g: Generation, format
 }
 
 /** Waits out the whole schedule, then answers with the full body (same decoding as the stream). */
-async function respondWhole(ctx: AppContext, g: Generation, format: Format, p: Pace, left: AbortSignal, metrics: RequestMetrics): Promise<void> {
+async function respondWhole(ctx: AppContext, g: Generation, format: Format, p: Pace, metrics: RequestMetrics): Promise<void> {
   // The tokens' deadlines stand for the times they were generated.
   const due = Array.from({ length: p.count }, (_, k) => p.due(k));
-  await sleepUntil(due[p.count - 1]!, left);
-  if (left.aborted) {
+  const sleep = sleepUntil(due[p.count - 1]!);
+  // 'close' also comes after a normal answer, when cancelling is a no-op.
+  ctx.res.once('close', sleep.cancel);
+  if (!(await sleep.done)) {
     metrics.finished('abort', performance.now());
     return;
   }
@@ -219,15 +233,19 @@ function respondStream(
             const frames = framesOf(plan);
             if (k >= frames) continue;
             const total = totalTokens(plan);
+            const finish = k === frames - 1 ? plan.finishReason : null;
             let kind: TokenKind = 'content';
-            let text = '';
             if (k < total) {
               kind = k < plan.reasoning ? 'reasoning' : 'content';
-              text = decoders[c]![kind].push(tokenAt(plan, k));
               completion++;
               if (kind === 'reasoning') reasoning++;
+              // The per-token path: a table lookup for the text and a pre-serialized frame around it.
+              if (k !== 0 && finish === null && !opts.continuousUsage) {
+                out += format.middle(c, kind, decoders[c]![kind].pushJson(tokenAt(plan, k)));
+                continue;
+              }
             }
-            const finish = k === frames - 1 ? plan.finishReason : null;
+            const text = k < total ? decoders[c]![kind].push(tokenAt(plan, k)) : '';
             const running = opts.continuousUsage ? usage(g.promptTokens, completion, reasoning) : undefined;
             out += format.token(c, kind, text, k === 0, finish, running);
           }
@@ -267,5 +285,7 @@ function respondStream(
     clock.stop();
     end('abort');
   });
+  // A first token due now goes out with the headers in one write; otherwise the 200 goes out at once.
+  if (p.due(0) > performance.now() + 1) writer.flushHeaders();
   clock.start();
 }

@@ -27,7 +27,11 @@ export class FrameTemplate {
   }
 
   fill(text: string): string {
-    const json = JSON.stringify(text);
+    return this.fillJson(JSON.stringify(text));
+  }
+
+  /** Like fill, with the text already as a JSON string literal. */
+  fillJson(json: string): string {
     const p = this.#parts;
     if (p.length === 2) return p[0] + json + p[1];
     return p.join(json);

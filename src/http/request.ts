@@ -1,5 +1,5 @@
 // Per-request state set by the first middleware: arrival time, the settings snapshot, the id, the body.
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { ParameterizedContext } from 'koa';
 import type { Settings } from '../types.js';
 
@@ -16,7 +16,9 @@ export interface RequestState {
 
 export type AppContext = ParameterizedContext<RequestState>;
 
-/** A short random id, as OpenAI's are: a prefix and 24 hex-like characters. */
+/** A random id, as OpenAI's are: a prefix and 24 hex characters. */
 export function randomId(prefix: string): string {
-  return `${prefix}${randomBytes(12).toString('hex')}`;
+  // randomUUID draws from a cached entropy pool; randomBytes asks OpenSSL on every call.
+  const u = randomUUID();
+  return `${prefix}${u.slice(0, 8)}${u.slice(9, 13)}${u.slice(15, 18)}${u.slice(19, 23)}${u.slice(24, 29)}`;
 }

@@ -17,12 +17,15 @@ export class SseWriter {
       'x-accel-buffering': 'no',
       ...headers,
     });
-    // Headers go out now so the client sees the 200 at once; tokens follow on their schedule.
-    res.flushHeaders();
     res.on('close', () => {
       this.#closed = true;
       if (!this.#ended) onClose();
     });
+  }
+
+  /** Sends the headers now, so the client sees the 200 before a first token that is not due yet. */
+  flushHeaders(): void {
+    this.res.flushHeaders();
   }
 
   /** True once the client has gone; writes are then dropped. */

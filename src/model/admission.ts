@@ -37,16 +37,17 @@ export class Admission {
   /**
    * Resolves with a release function once this request may generate. Rejects with QueueFull when the queue
    * is full, and with the signal's reason when the client leaves while waiting (its place is given up).
-   * `onQueued` is called if the request has to wait.
+   * `onQueued` is called only if the request has to wait, and gives the signal of the client leaving.
    */
-  acquire(signal: AbortSignal, onQueued: () => void): Promise<Release> {
+  acquire(onQueued: () => AbortSignal): Promise<Release> {
     const { max_concurrency, max_queue } = this.limits();
     if (max_concurrency === 0 || (this.#running < max_concurrency && this.#waiting === 0)) {
       this.#running++;
       return Promise.resolve(this.#releaser());
     }
     if (this.#waiting >= max_queue) return Promise.reject(new QueueFull());
-    onQueued();
+    const signal = onQueued();
+    if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise<Release>((resolve, reject) => {
       const waiter: Waiter = {
         state: 'waiting',

@@ -50,6 +50,8 @@ export class TokenPieces {
   readonly #bytes: Array<Uint8Array | undefined> = [];
   // undefined: not computed yet; null: the bytes end or begin inside a character.
   readonly #text: Array<string | null | undefined> = [];
+  // The same texts as JSON string literals, so a frame is filled without escaping per token.
+  readonly #json: Array<string | null | undefined> = [];
   readonly #byteLevel: boolean;
   readonly #unicodeToByte: Map<number, number> | undefined;
   readonly #added: Map<number, string>;
@@ -84,6 +86,17 @@ export class TokenPieces {
       this.#text[id] = t;
     }
     return t;
+  }
+
+  /** text(id) as a JSON string literal, or null. */
+  json(id: number): string | null {
+    let j = this.#json[id];
+    if (j === undefined) {
+      const t = this.text(id);
+      j = t === null ? null : JSON.stringify(t);
+      this.#json[id] = j;
+    }
+    return j;
   }
 
   #computeBytes(id: number): Uint8Array {
@@ -137,6 +150,15 @@ export class IncrementalDecoder {
     this.#pending.copyWithin(0, cut, need);
     this.#pendingLength = need - cut;
     return text;
+  }
+
+  /** push(id) as a JSON string literal; the common case is a table lookup. */
+  pushJson(id: number): string {
+    if (this.#pendingLength === 0) {
+      const whole = this.pieces.json(id);
+      if (whole !== null) return whole;
+    }
+    return JSON.stringify(this.push(id));
   }
 
   /** Bytes still waiting for the rest of their character (dropped at the end of a stream cut mid-character). */

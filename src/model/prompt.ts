@@ -29,20 +29,18 @@ export function chatEcho(messages: readonly ChatMessage[]): string {
 /** Prompt tokens as the model would see them: chat template with generation prompt, else the echo. */
 export function chatPromptTokens(tokenizer: LoadedTokenizer, messages: readonly ChatMessage[], echoTokens: number): number {
   const templateMessages: ChatTemplateMessage[] = messages.map((m) => ({ role: m.role, content: messageText(m) }));
-  let rendered: string | undefined;
   try {
-    rendered = tokenizer.renderChat(templateMessages);
+    return tokenizer.chatTokens(templateMessages) ?? echoTokens;
   } catch {
     // Some templates refuse some message orders (raise_exception); count the echo then.
-    rendered = undefined;
+    return echoTokens;
   }
-  return rendered === undefined ? echoTokens : tokenizer.encode(rendered).length;
 }
 
 export interface CompletionPrompt {
   /** The prompt's text (token-id prompts are decoded). */
   text: string;
-  ids: number[];
+  ids: readonly number[];
 }
 
 /** The four shapes of a legacy prompt, as a list of prompts. */

