@@ -123,6 +123,17 @@ async function createRouter(deps: Deps): Promise<Dispatch> {
   const operations = api.router.getOperations();
   api.router.getOperations = () => operations;
 
+  // Path templates ("/v1/models/{model}") as matchers that return the decoded parameters.
+  const pathParams = new Map<string, (path: string) => Record<string, string> | undefined>();
+  for (const op of operations) {
+    const names = [...op.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
+    if (!op.operationId || names.length === 0) continue;
+    const pattern = new RegExp(`^${op.path.replace(/\{[^}]+\}/g, '([^/]+)')}$`);
+    pathParams.set(op.operationId, (path) => {
+      const m = pattern.exec(path);
+      return m ? Object.fromEntries(names.map((n, i) => [n, m[i + 1]!])) : undefined;
+    });
+  }
   const handlers = new Map<string, OperationHandler>();
   for (const [operationId, factory] of Object.entries(HANDLERS)) handlers.set(operationId, factory(deps));
   for (const op of operations) {
@@ -148,20 +159,15 @@ async function createRouter(deps: Deps): Promise<Dispatch> {
       throw new ApiError(404, `No route for ${ctx.method} ${ctx.path}.`, null, 'not_found');
     }
     const operationId = operation.operationId ?? '';
-    const parsed = api.router.parseRequest(req, operation);
-    const parameters = {
-      path: parsed.params,
-      query: parsed.query,
-      header: parsed.headers,
-      cookie: parsed.cookies,
-      requestBody: parsed.requestBody,
-    };
+    // Node has parsed and lower-cased the headers and Koa the query; only path parameters are left to take.
+    const path = pathParams.get(operationId)?.(req.path) ?? {};
+    const parameters = { path, query: ctx.query, header: ctx.headers, cookie: {}, requestBody: ctx.state.body };
     for (const validate of api.validator.getRequestValidatorsForOperation(operationId) ?? []) {
       if (!validate(parameters)) throw validationError(validate.errors ?? []);
     }
     const handle = handlers.get(operationId);
     if (!handle) throw new ApiError(501, `Operation ${operationId} has no handler.`, null, 'not_implemented');
-    return handle(ctx, parsed.params as Record<string, string>);
+    return handle(ctx, path);
   };
 }
 
