@@ -59,9 +59,9 @@ function arrival(deps: Deps) {
     ctx.state.start = performance.now();
     ctx.state.settings = deps.store.current;
     ctx.state.sequence = sequence++;
-    const given = ctx.get('x-request-id');
-    ctx.state.requestId = given && given.length <= 512 ? given : randomId('req-');
-    ctx.set('x-request-id', ctx.state.requestId);
+    const given = ctx.req.headers['x-request-id'];
+    ctx.state.requestId = typeof given === 'string' && given !== '' && given.length <= 512 ? given : randomId('req-');
+    ctx.res.setHeader('x-request-id', ctx.state.requestId);
     return next();
   };
 }
@@ -105,6 +105,8 @@ function errors(deps: Deps) {
 }
 
 type Dispatch = (ctx: AppContext) => unknown;
+
+const NO_QUERY: Readonly<Record<string, string>> = Object.freeze({});
 
 /**
  * openapi-backend matches the operation and its compiled Ajv validators check the request; then the
@@ -161,7 +163,9 @@ async function createRouter(deps: Deps): Promise<Dispatch> {
     const operationId = operation.operationId ?? '';
     // Node has parsed and lower-cased the headers and Koa the query; only path parameters are left to take.
     const path = pathParams.get(operationId)?.(req.path) ?? {};
-    const parameters = { path, query: ctx.query, header: ctx.headers, cookie: {}, requestBody: ctx.state.body };
+    // Koa parses the query on every access; inference requests have none.
+    const query = ctx.querystring === '' ? NO_QUERY : ctx.query;
+    const parameters = { path, query, header: ctx.headers, cookie: {}, requestBody: ctx.state.body };
     for (const validate of api.validator.getRequestValidatorsForOperation(operationId) ?? []) {
       if (!validate(parameters)) throw validationError(validate.errors ?? []);
     }
