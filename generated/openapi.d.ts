@@ -380,7 +380,37 @@ export interface components {
          */
         StreamAbortMode: "close" | "error";
         /**
-         * @description Milliseconds after start during which /health and inference answer 503 (also until the tokenizers are loaded).
+         * @description Largest request body accepted, in bytes; a larger one is answered 413.
+         * @default 16777216
+         */
+        MaxBodyBytes: number;
+        /**
+         * @description The one folder under which tokenizer folders may be read (a model name is then a path inside it, or `org/name` below it). Null allows no local folder; names that leave the folder never load.
+         * @default null
+         */
+        TokenizerDir: string | null;
+        /**
+         * @description When set, every /v1 route requires `Authorization Bearer` with this key (401 otherwise). Never shown; settings answers show `<redacted>`.
+         * @default null
+         */
+        ApiKey: string | null;
+        /**
+         * @description When set, POST /configure requires `Authorization Bearer` with this key. Never shown.
+         * @default null
+         */
+        AdminKey: string | null;
+        /**
+         * @description Whether POST /configure is served at all (`--no-configure` turns it off; it then answers 403).
+         * @default true
+         */
+        ConfigureEnabled: boolean;
+        /**
+         * @description Seconds that streams in flight may take to finish after SIGTERM or SIGINT; then they are ended with an error event and `[DONE]`.
+         * @default 10
+         */
+        ShutdownTimeout: number;
+        /**
+         * @description Milliseconds after start during which /health and inference answer 503 (also until the tokenizers are loaded). Set with /configure, the wait starts again from then, as a model reload would look to readiness probes.
          * @default 0
          */
         StartupDelay: number;
@@ -425,6 +455,12 @@ export interface components {
             stream_abort_rate: components["schemas"]["StreamAbortRate"];
             stream_abort_mode: components["schemas"]["StreamAbortMode"];
             startup_delay: components["schemas"]["StartupDelay"];
+            max_body_bytes: components["schemas"]["MaxBodyBytes"];
+            tokenizer_dir: components["schemas"]["TokenizerDir"];
+            api_key: components["schemas"]["ApiKey"];
+            admin_key: components["schemas"]["AdminKey"];
+            configure: components["schemas"]["ConfigureEnabled"];
+            shutdown_timeout: components["schemas"]["ShutdownTimeout"];
         };
         /** @description The settings to change; any subset. Unknown fields are rejected. */
         ConfigureRequest: {
@@ -451,6 +487,7 @@ export interface components {
             error_types?: components["schemas"]["ErrorTypes"];
             stream_abort_rate?: components["schemas"]["StreamAbortRate"];
             stream_abort_mode?: components["schemas"]["StreamAbortMode"];
+            startup_delay?: components["schemas"]["StartupDelay"];
         };
         ConfigureResponse: {
             /** @constant */
@@ -680,6 +717,34 @@ export interface components {
         };
     };
     responses: {
+        /** @description The server requires a key and the request's `Authorization Bearer` does not carry it. */
+        Unauthorized: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "message": "Incorrect API key provided.",
+                 *         "type": "invalid_request_error",
+                 *         "param": null,
+                 *         "code": "invalid_api_key"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description Run-time configuration is switched off (`--no-configure`). */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
         /** @description The request is malformed or a field is out of range; `param` names the field. */
         BadRequest: {
             headers: {
@@ -736,6 +801,53 @@ export interface components {
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
+        /**
+         * @description Rate limited on purpose (`error_rate` with 429 in `error_types`, or `X-Mock-Error: 429`; code
+         *     `rate_limit_exceeded`), or the queue is full (`max_concurrency` reached and `max_queue` requests waiting;
+         *     code `queue_full`).
+         */
+        TooManyRequests: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "message": "The server is at max_concurrency 4 with 16 requests waiting.",
+                 *         "type": "requests",
+                 *         "param": null,
+                 *         "code": "queue_full"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /**
+         * @description Not ready yet (`startup_delay`, tokenizers loading; code `model_not_ready`), or overloaded on purpose
+         *     (`error_rate` with 503 in `error_types`, or `X-Mock-Error: 503`; code `service_unavailable`).
+         */
+        ServiceUnavailable: {
+            headers: {
+                "Retry-After": components["headers"]["RetryAfter"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "message": "The server is starting: the model is not ready yet.",
+                 *         "type": "server_error",
+                 *         "param": null,
+                 *         "code": "model_not_ready"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
         /** @description Any other error, in OpenAI's error shape. */
         Error: {
             headers: {
@@ -762,6 +874,8 @@ export interface components {
     headers: {
         /** @description The request's `X-Request-ID`, or one made for it. */
         RequestId: string;
+        /** @description Seconds to wait before trying again. */
+        RetryAfter: string;
     };
     pathItems: never;
 }
@@ -852,9 +966,12 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -936,9 +1053,12 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };
     };
@@ -973,6 +1093,7 @@ export interface operations {
                     "application/json": components["schemas"]["ListModelsResponse"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             default: components["responses"]["Error"];
         };
     };
@@ -1005,6 +1126,7 @@ export interface operations {
                     "application/json": components["schemas"]["Model"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             default: components["responses"]["Error"];
         };
@@ -1032,6 +1154,8 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             default: components["responses"]["Error"];

@@ -4,8 +4,9 @@ import Koa, { type Next } from 'koa';
 import { OpenAPIBackend, type Document, type Operation } from 'openapi-backend';
 import type { ErrorObject } from 'ajv';
 import { contract, describeAjvError } from './contract.js';
-import { ApiError, badRequest, toApiError } from './http/errors.js';
+import { ApiError, badRequest, shuttingDown, toApiError } from './http/errors.js';
 import { jsonBody } from './http/body.js';
+import { requireKeys } from './http/auth.js';
 import { randomId, type AppContext, type RequestState } from './http/request.js';
 import type { Deps, OperationHandler } from './handlers/deps.js';
 import createChatCompletion from './handlers/createChatCompletion.js';
@@ -36,8 +37,6 @@ const HANDLERS: Record<keyof Operations, (deps: Deps) => OperationHandler> = {
   getMetrics,
 };
 
-export const MAX_BODY_BYTES = 16 * 1024 * 1024;
-
 export async function createApp(deps: Deps): Promise<Koa<RequestState>> {
   const dispatch = await createRouter(deps);
   const app = new Koa<RequestState>();
@@ -46,8 +45,9 @@ export async function createApp(deps: Deps): Promise<Koa<RequestState>> {
   app.use(arrival(deps));
   app.use(accessLog(deps));
   app.use(errors(deps));
+  app.use(requireKeys);
   app.use(readiness(deps));
-  app.use(jsonBody(MAX_BODY_BYTES));
+  app.use(jsonBody);
   app.use(dispatch);
   return app;
 }
@@ -80,10 +80,11 @@ function accessLog(deps: Deps) {
   };
 }
 
-/** Until the server is ready (startup_delay, tokenizers loading), inference answers 503; /health says so itself. */
+/** Until the server is ready (startup_delay, tokenizers loading) or once it is stopping, inference answers 503. */
 function readiness(deps: Deps) {
   return function whileStarting(ctx: AppContext, next: Next): Promise<void> {
     if (!ctx.path.startsWith('/v1/') || deps.ready()) return next();
+    if (deps.stopping()) throw shuttingDown();
     throw new ApiError(503, 'The server is starting: the model is not ready yet.', null, 'model_not_ready').withHeaders({ 'retry-after': '1' });
   };
 }

@@ -22,9 +22,15 @@ function settingsEnv(settings: Settings): Record<string, string> {
   const env: Record<string, string> = {};
   for (const s of SETTINGS) {
     const v: unknown = settings[s.name];
-    env[s.env] = typeof v === 'string' ? v : JSON.stringify(v);
+    // A null setting (no key, no tokenizer dir) is its default: leave the variable out.
+    if (v !== null) env[s.env] = typeof v === 'string' ? v : JSON.stringify(v);
   }
   return env;
+}
+
+/** This process's environment without MOCK_SERVER_* variables: the child's settings are exactly the options. */
+function inheritedEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MOCK_SERVER_')));
 }
 
 function hubEnv(hub: HubOptions | undefined): Record<string, string> {
@@ -40,7 +46,7 @@ function hubEnv(hub: HubOptions | undefined): Record<string, string> {
 export async function serveInChild(settings: Settings, opts: ChildOptions = {}): Promise<MockServer> {
   const write = opts.logWriter ?? ((line: string) => void process.stderr.write(line));
   const child = spawn(process.execPath, [CLI], {
-    env: { ...process.env, ...settingsEnv(settings), ...hubEnv(opts.hub) },
+    env: { ...inheritedEnv(), ...settingsEnv(settings), ...hubEnv(opts.hub) },
     // stdout only carries the hub client's download chatter.
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -77,7 +83,8 @@ export async function serveInChild(settings: Settings, opts: ChildOptions = {}):
       return current;
     },
     async configure(patch: ConfigureRequest) {
-      const res = await fetch(`${url}/configure`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(patch) });
+      const auth: Record<string, string> = settings.admin_key === null ? {} : { authorization: `Bearer ${settings.admin_key}` };
+      const res = await fetch(`${url}/configure`, { method: 'POST', headers: { 'content-type': 'application/json', ...auth }, body: JSON.stringify(patch) });
       if (!res.ok) {
         const { error } = (await res.json()) as ErrorBody;
         throw new ApiError(res.status, error.message, error.param, error.code, error.type);
@@ -86,7 +93,16 @@ export async function serveInChild(settings: Settings, opts: ChildOptions = {}):
       return current;
     },
     close(): Promise<void> {
-      // SIGTERM: the primary stops every worker (each ends its streams and closes its port), then exits.
+      // Two signals: the second means now, so the primary has every worker cut its streams and close at once.
+      if (!closing) {
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGTERM'), 50).unref();
+        closing = exited;
+      }
+      return closing;
+    },
+    shutdown(): Promise<void> {
+      // One signal: the primary has every worker let its streams finish for up to shutdown_timeout.
       if (!closing) {
         child.kill('SIGTERM');
         closing = exited;

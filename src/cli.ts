@@ -17,7 +17,7 @@ function flagName(s: SettingSpec): string {
 function helpText(): string {
   const defaults = defaultSettings();
   const rows = SETTINGS.map((s) => {
-    const flags = `${s.short ? `-${s.short}, ` : '    '}--${s.flag}${s.kind === 'boolean' ? '' : s.kind === 'list' ? ' <model>...' : ' <value>'}`;
+    const flags = `${s.short ? `-${s.short}, ` : '    '}--${s.flag}${s.kind === 'boolean' ? '' : s.kind === 'list' ? (s.name === 'tokenizer_models' ? ' <model>...' : ' <value>...') : ' <value>'}`;
     const desc = settingSchema(s.name).description ?? '';
     return `  ${flags}\n      ${desc}\n      env ${s.env}   default ${JSON.stringify(defaults[s.name])}   allowed: ${allowedValues(s.name)}`;
   });
@@ -108,25 +108,35 @@ function main(): void {
     const log = createLogger(() => valid.log_level);
     const primary = runPrimary(valid, log);
     primary.ready.then((port) => announce(urlOf(valid.host, port), port), failed);
-    const stop = (signal: string): void => {
-      log.info(`${signal}: stopping ${valid.workers} workers`);
-      void primary.stop().then(() => process.exit(0));
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    onSignals((signal, now) => {
+      log.info(`${signal}: stopping ${valid.workers} workers${now ? ' now' : ''}`);
+      return primary.stop(now);
+    });
     return;
   }
 
   serve(valid).then((server) => {
     announce(server.url, server.port);
     const log = createLogger(() => server.settings.log_level);
-    const stop = (signal: string): void => {
-      log.info(`${signal}: shutting down`);
-      void server.close().then(() => process.exit(0));
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    onSignals((signal, now) => {
+      log.info(`${signal}: ${now ? 'closing now' : 'shutting down'}`);
+      return now ? server.close() : server.shutdown();
+    });
   }, failed);
+}
+
+/**
+ * SIGTERM or SIGINT: a graceful stop (streams in flight get shutdown_timeout to finish), then exit 0.
+ * A second signal means now: streams are cut and the process exits at once.
+ */
+function onSignals(stop: (signal: string, now: boolean) => Promise<void>): void {
+  let signals = 0;
+  const handle = (signal: string): void => {
+    signals++;
+    void stop(signal, signals > 1).then(() => process.exit(0));
+  };
+  process.on('SIGINT', () => handle('SIGINT'));
+  process.on('SIGTERM', () => handle('SIGTERM'));
 }
 
 /** A worker of --workers: settings come from the primary, which also decides when to stop. */

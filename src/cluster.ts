@@ -17,7 +17,7 @@ type Message =
   | { kind: 'listening'; port: number }
   | { kind: 'metrics'; id: number }
   | { kind: 'metricsText'; id: number; text?: string; error?: string }
-  | { kind: 'shutdown' };
+  | { kind: 'shutdown'; now: boolean };
 
 export const isWorker = (): boolean => cluster.isWorker;
 
@@ -31,7 +31,8 @@ export function workerSettings(): Settings {
 export interface PrimaryHandle {
   /** Resolves with the shared port once every worker is listening. */
   ready: Promise<number>;
-  stop(): Promise<void>;
+  /** Asks every worker to shut down (gracefully, or `now`) and resolves when all have exited. */
+  stop(now: boolean): Promise<void>;
 }
 
 /** Runs the primary: forks the workers, relays /configure, replaces workers that die. */
@@ -110,16 +111,19 @@ export function runPrimary(initial: Settings, log: Logger): PrimaryHandle {
 
   return {
     ready,
-    stop: async () => {
+    stop: async (now) => {
       stopping = true;
       const workers = live();
+      // A worker that cannot finish in its own shutdown_timeout (plus a margin) is killed.
+      const patience = now ? 5_000 : (settings.shutdown_timeout + 5) * 1000;
       await Promise.all(
         workers.map(
           (w) =>
             new Promise<void>((resolve) => {
+              if (w.isDead()) return resolve();
               w.once('exit', () => resolve());
-              w.send({ kind: 'shutdown' } satisfies Message);
-              setTimeout(() => w.kill('SIGKILL'), 15_000).unref();
+              w.send({ kind: 'shutdown', now } satisfies Message);
+              setTimeout(() => w.kill('SIGKILL'), patience).unref();
             }),
         ),
       );
@@ -137,7 +141,7 @@ export interface WorkerLink {
 }
 
 /** Connects a worker to its primary: `apply` is how this worker applies a patch the primary sends. */
-export function connectWorker(apply: (patch: ConfigureRequest) => Promise<void>, shutdown: () => void): WorkerLink {
+export function connectWorker(apply: (patch: ConfigureRequest) => Promise<void>, shutdown: (now: boolean) => void): WorkerLink {
   let nextId = 1;
   const waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   const metricsWaiting = new Map<number, { resolve: (text: string) => void; reject: (e: Error) => void }>();
@@ -158,7 +162,7 @@ export function connectWorker(apply: (patch: ConfigureRequest) => Promise<void>,
       if (msg.text !== undefined) w?.resolve(msg.text);
       else w?.reject(new Error(msg.error ?? 'no metrics'));
     } else if (msg.kind === 'shutdown') {
-      shutdown();
+      shutdown(msg.now);
     }
   });
   return {

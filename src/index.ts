@@ -9,6 +9,7 @@ import { applyHere, reconfigure } from './handlers/configure.js';
 import { connectWorker, type WorkerLink } from './cluster.js';
 import { Metrics } from './metrics.js';
 import { Admission } from './model/admission.js';
+import { InFlight } from './http/inflight.js';
 import type { Deps } from './handlers/deps.js';
 import { TokenizerRegistry, hubOptionsFromEnv, type HubOptions } from './model/tokenizers.js';
 import { serveInChild } from './childServer.js';
@@ -32,6 +33,11 @@ export interface MockServer {
   configure(patch: ConfigureRequest): Promise<Readonly<Settings>>;
   /** Stops accepting connections, ends open streams and frees the port. */
   close(): Promise<void>;
+  /**
+   * The graceful way (SIGTERM): stops accepting connections, lets requests in flight finish for up to
+   * shutdown_timeout seconds, ends the rest (streams with an error event and [DONE]), then closes.
+   */
+  shutdown(): Promise<void>;
 }
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
@@ -62,11 +68,20 @@ export interface ServeOptions {
 export async function serve(settings: Settings, opts: ServeOptions = {}): Promise<MockServer> {
   const store = new SettingsStore(settings);
   const log = createLogger(() => store.current.log_level, opts.logWriter);
-  const tokenizers = new TokenizerRegistry(log, opts.hub ?? hubOptionsFromEnv());
+  const tokenizers = new TokenizerRegistry(log, opts.hub ?? hubOptionsFromEnv(), settings.tokenizer_dir);
   const admission = new Admission(() => store.current);
   store.onChange(() => admission.recheck());
   let loaded = false;
-  let delayed = settings.startup_delay === 0;
+  let delayed = true;
+  let delayTimer: NodeJS.Timeout | undefined;
+  // Not ready for `ms` from now: at start (startup_delay), and again when /configure sets startup_delay,
+  // which is how a model reload looks to readiness probes.
+  const delayReadiness = (ms: number): void => {
+    clearTimeout(delayTimer);
+    delayed = ms === 0;
+    if (ms > 0) delayTimer = setTimeout(() => (delayed = true), ms).unref();
+  };
+  delayReadiness(settings.startup_delay);
   const deps: Deps = {
     store,
     tokenizers,
@@ -76,8 +91,12 @@ export async function serve(settings: Settings, opts: ServeOptions = {}): Promis
     startedAt: Math.floor(Date.now() / 1000),
     metrics: new Metrics(),
     admission,
-    ready: () => loaded && delayed,
+    ready: () => loaded && delayed && !stopping,
+    delayReadiness,
+    inflight: new InFlight(),
+    stopping: () => stopping,
   };
+  let stopping = false;
   let link: WorkerLink | undefined;
   if (opts.worker) {
     // Patches from the primary are applied one after another, in the order it sent them.
@@ -87,8 +106,8 @@ export async function serve(settings: Settings, opts: ServeOptions = {}): Promis
       queue = run.catch(() => undefined);
       return run.then(() => undefined);
     };
-    link = connectWorker(applyInOrder, () => {
-      void close().then(() => process.exit(0));
+    link = connectWorker(applyInOrder, (now) => {
+      void (now ? close() : shutdown()).then(() => process.exit(0));
     });
     deps.broadcast = link.broadcast;
     deps.clusterMetrics = link.metrics;
@@ -106,7 +125,6 @@ export async function serve(settings: Settings, opts: ServeOptions = {}): Promis
   };
   if (settings.startup_delay > 0) {
     // Listen at once and answer 503 until the delay has passed and the tokenizers are in: readiness probes see it start.
-    setTimeout(() => (delayed = true), settings.startup_delay).unref();
     void preload();
   } else {
     await preload();
@@ -132,6 +150,19 @@ export async function serve(settings: Settings, opts: ServeOptions = {}): Promis
       server.close(() => resolve());
       server.closeAllConnections();
     }));
+  const shutdown = async (): Promise<void> => {
+    if (stopping) return close();
+    stopping = true;
+    // No new connections; Node also closes the idle keep-alive ones. Requests on busy ones get 503.
+    server.close();
+    const patience = store.current.shutdown_timeout * 1000;
+    log.info(`shutting down: ${deps.inflight.size} requests in flight, waiting up to ${patience / 1000} s`);
+    if (!(await deps.inflight.settle(patience))) {
+      log.warn(`shutdown: ending ${deps.inflight.size} requests still in flight`);
+      deps.inflight.endAll();
+    }
+    await close();
+  };
   const url = urlOf(settings.host, port);
   return {
     url,
@@ -141,5 +172,6 @@ export async function serve(settings: Settings, opts: ServeOptions = {}): Promis
     },
     configure: (patch) => reconfigure(deps, patch),
     close,
+    shutdown,
   };
 }

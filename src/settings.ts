@@ -12,10 +12,12 @@ export interface SettingSpec {
   readonly short?: string;
   readonly env: string;
   readonly kind: Kind;
+  /** Never shown by /health, / or /configure, nor logged. */
+  readonly secret?: boolean;
 }
 
-function spec(name: SettingName, kind: Kind, short?: string): SettingSpec {
-  return { name, kind, short, flag: name.replaceAll('_', '-'), env: `MOCK_SERVER_${name.toUpperCase()}` };
+function spec(name: SettingName, kind: Kind, short?: string, secret = false): SettingSpec {
+  return { name, kind, short, secret, flag: name.replaceAll('_', '-'), env: `MOCK_SERVER_${name.toUpperCase()}` };
 }
 
 export const SETTINGS: readonly SettingSpec[] = [
@@ -46,7 +48,20 @@ export const SETTINGS: readonly SettingSpec[] = [
   spec('stream_abort_rate', 'number'),
   spec('stream_abort_mode', 'string'),
   spec('startup_delay', 'number'),
+  spec('max_body_bytes', 'integer'),
+  spec('tokenizer_dir', 'string'),
+  spec('api_key', 'string', undefined, true),
+  spec('admin_key', 'string', undefined, true),
+  spec('configure', 'boolean'),
+  spec('shutdown_timeout', 'number'),
 ];
+
+/** The settings as answers show them: secrets replaced by a marker, so they never leave the process. */
+export function publicSettings(s: Readonly<Settings>): Settings {
+  const out: Record<string, unknown> = { ...s };
+  for (const x of SETTINGS) if (x.secret && out[x.name] !== null) out[x.name] = '<redacted>';
+  return out as Settings;
+}
 
 export function settingSchema(name: SettingName): SchemaNode {
   const node = contract().components.schemas['Settings']?.properties?.[name];

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { postJson, runCli, startServer, ROOT } from './support/server.js';
 import type { HealthBody } from '../src/types.js';
 
-const LLAMA3 = join(ROOT, 'node_modules', '@lenml', 'tokenizer-llama3', 'models');
+const LENML = join(ROOT, 'node_modules', '@lenml');
+const LLAMA3 = join(LENML, 'tokenizer-llama3', 'models');
 
 async function healthOf(args: string[], env: Record<string, string> = {}): Promise<HealthBody> {
   const server = await startServer(args, env);
@@ -62,6 +63,7 @@ describe('command line', () => {
       MOCK_SERVER_ACCESS_LOGS: 'true',
       MOCK_SERVER_WORKERS: '2',
       MOCK_SERVER_TOKENIZER_MODELS: JSON.stringify([LLAMA3]),
+      MOCK_SERVER_TOKENIZER_DIR: LENML,
       MOCK_SERVER_FALLBACK_TOKENIZER: 'Qwen/Qwen3-0.6B',
     };
     const fromEnv = await healthOf([], env);
@@ -80,7 +82,10 @@ describe('command line', () => {
     assert.equal(fromFlags.settings.workers, 1);
     assert.equal(fromFlags.settings.access_logs, true, 'not given on the command line: the environment holds');
 
-    const long = await healthOf(['--ttft', '1', '--itl', '2', '--log-level', 'ERROR', '--tokenizer-models', LLAMA3, '--fallback-tokenizer', 'Qwen/Qwen3-0.6B']);
+    const long = await healthOf([
+      '--ttft', '1', '--itl', '2', '--log-level', 'ERROR', '--tokenizer-models', LLAMA3,
+      '--fallback-tokenizer', 'Qwen/Qwen3-0.6B', '--tokenizer-dir', LENML,
+    ]);
     assert.equal(long.settings.ttft, 1);
     assert.equal(long.settings.itl, 2);
     assert.equal(long.settings.log_level, 'ERROR');

@@ -5,14 +5,15 @@ import { join } from 'node:path';
 import { postJson, startServer, ROOT, type RunningServer } from './support/server.js';
 import type { ChatResponse, ErrorBody, HealthBody, RootBody, Schemas } from '../src/types.js';
 
-const LLAMA3 = join(ROOT, 'node_modules', '@lenml', 'tokenizer-llama3', 'models');
+const LENML = join(ROOT, 'node_modules', '@lenml');
+const LLAMA3 = join(LENML, 'tokenizer-llama3', 'models');
 let server: RunningServer;
 const configure = (body: unknown) => postJson(`${server.url}/configure`, body);
 const health = async () => (await (await fetch(`${server.url}/health`)).json()) as HealthBody;
 
 before(async () => {
   // No hub in tests: a name that is not cached fails at once.
-  server = await startServer(['-t', '0', '-i', '0'], { HF_HUB_OFFLINE: '1' });
+  server = await startServer(['-t', '0', '-i', '0', '--tokenizer-dir', LENML], { HF_HUB_OFFLINE: '1' });
 });
 after(async () => {
   await server.stop();
@@ -97,7 +98,9 @@ describe('GET /health and GET /', () => {
 describe('when the fallback tokenizer cannot be had', () => {
   it('serves preloaded models, answers others 404 model_not_found, and logs the failure once', async () => {
     const LLAMA = join(ROOT, 'node_modules', '@lenml', 'tokenizer-llama3', 'models');
-    const broken = await startServer(['-t', '0', '-i', '0', '--fallback-tokenizer', 'missing-org/missing-model', '-m', LLAMA], { HF_HUB_OFFLINE: '1' });
+    const broken = await startServer(['-t', '0', '-i', '0', '--fallback-tokenizer', 'missing-org/missing-model', '-m', LLAMA, '--tokenizer-dir', LENML], {
+      HF_HUB_OFFLINE: '1',
+    });
     try {
       for (let i = 0; i < 5; i++) {
         const res = await postJson(`${broken.url}/v1/chat/completions`, { model: 'some-model', messages: [{ role: 'user', content: 'x' }] });

@@ -235,10 +235,11 @@ test('an unknown repository is rejected; names that are neither ids nor folders 
   const notIds = ['http://x/y', 'https://huggingface.co/Qwen/Qwen3-0.6B', 'a/b/c', '..', 'org/..', 'a//b', '', ' ', '.hidden/name', 'org/name?x=1', 'org/na me', '~/models', 'C:\\models\\x'];
   const notFolders = ['../etc', '../', '/etc', '/etc/passwd', './no-such-folder', '../../../../../../etc'];
   for (const name of notIds) {
-    await assert.rejects(registry.load(name), /neither a Hugging Face repository id nor a local folder/, JSON.stringify(name));
+    await assert.rejects(registry.load(name), /neither a Hugging Face repository id nor a local folder|is a path, and local tokenizer folders need --tokenizer-dir/, JSON.stringify(name));
   }
   for (const name of notFolders) {
-    await assert.rejects(registry.load(name), /no tokenizer\.json in folder/, name);
+    // Without --tokenizer-dir no path is ever read.
+    await assert.rejects(registry.load(name), /local tokenizer folders need --tokenizer-dir/, name);
   }
   assert.deepEqual(hub.requests, []);
   assert.deepEqual(await readdir(cacheDir), [], 'a refused download leaves nothing in the cache');

@@ -114,7 +114,12 @@ for (const c of CASES) {
     before(async () => {
       assert.ok(existsSync(join(folder, 'tokenizer.json')), `${folder} has no tokenizer.json`);
       // offline and a dead hub URL: the absolute folder must be read directly.
-      const registry = new TokenizerRegistry(silent, { hubUrl: 'http://127.0.0.1:9', cacheDir: join(folder, 'no-cache'), accessToken: undefined, offline: true });
+      // Local folders load only from inside tokenizer_dir: the package's own folder here.
+      const registry = new TokenizerRegistry(
+        silent,
+        { hubUrl: 'http://127.0.0.1:9', cacheDir: join(folder, 'no-cache'), accessToken: undefined, offline: true },
+        folder,
+      );
       ours = await registry.load(folder);
       assert.equal(ours.source, folder);
       oracle = await AutoTokenizer.from_pretrained(`${c.pkg}/models`);

@@ -1,6 +1,6 @@
 // POST /configure: change settings at run time, validated whole and applied all at once or not at all.
 import { ApiError, badRequest } from '../http/errors.js';
-import { SettingError } from '../settings.js';
+import { publicSettings, SettingError } from '../settings.js';
 import type { Deps, OperationHandler } from './deps.js';
 import type { ConfigureRequest, Schemas, SettingName, Settings } from '../types.js';
 
@@ -28,6 +28,7 @@ async function prepare(deps: Deps, patch: ConfigureRequest): Promise<Settings> {
 /** Applies a patch in this process only (a worker applying what the primary relays, or a single process). */
 export async function applyHere(deps: Deps, patch: ConfigureRequest): Promise<Readonly<Settings>> {
   const applied = deps.store.apply(await prepare(deps, patch));
+  if (patch.startup_delay !== undefined) deps.delayReadiness(patch.startup_delay);
   deps.log.info(`settings changed: ${JSON.stringify(patch)}`);
   return applied;
 }
@@ -47,7 +48,7 @@ export async function reconfigure(deps: Deps, patch: ConfigureRequest): Promise<
 export default function configure(deps: Deps): OperationHandler {
   return async (ctx) => {
     const settings = await reconfigure(deps, (ctx.state.body ?? {}) as ConfigureRequest);
-    const body: Schemas['ConfigureResponse'] = { status: 'ok', settings };
+    const body: Schemas['ConfigureResponse'] = { status: 'ok', settings: publicSettings(settings) };
     ctx.body = body;
   };
 }

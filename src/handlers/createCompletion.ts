@@ -3,7 +3,8 @@ import { FrameTemplate, frame } from '../http/frame.js';
 import { badRequest } from '../http/errors.js';
 import { randomId } from '../http/request.js';
 import { passageFor, plan } from '../model/generation.js';
-import { completionPrompts } from '../model/prompt.js';
+import { completionPrompts, promptCount, unknownTokenId } from '../model/prompt.js';
+import { MAX_CHOICES } from '../model/limits.js';
 import { respond, type Format } from './respond.js';
 import { tokenizerFor, type Deps, type OperationHandler } from './deps.js';
 import { SYSTEM_FINGERPRINT } from './createChatCompletion.js';
@@ -16,9 +17,16 @@ export default function createCompletion(deps: Deps): OperationHandler {
     if (body.stream_options != null && body.stream !== true) {
       throw badRequest('stream_options is only allowed when stream is true.', 'stream_options');
     }
-    const tokenizer = tokenizerFor(deps, body.model, settings);
-    const prompts = completionPrompts(tokenizer, body.prompt);
     const n = body.n ?? 1;
+    // Checked before any prompt is tokenized or any choice is planned: both cost per prompt and per choice.
+    const choices = promptCount(body.prompt) * n;
+    if (choices > MAX_CHOICES) {
+      throw badRequest(`The request asks for ${choices} choices (prompts × n), more than the ${MAX_CHOICES} allowed.`, 'prompt');
+    }
+    const tokenizer = tokenizerFor(deps, body.model, settings);
+    const unknown = unknownTokenId(tokenizer, body.prompt);
+    if (unknown !== undefined) throw badRequest(`Token id ${unknown} is out of vocabulary.`, 'prompt');
+    const prompts = completionPrompts(tokenizer, body.prompt);
     // Choices are numbered prompt by prompt: prompt i's j-th choice has index i * n + j, as OpenAI does.
     const plans = prompts.flatMap((p) => {
       const one = plan(
@@ -39,6 +47,7 @@ export default function createCompletion(deps: Deps): OperationHandler {
       plans,
       pieces: tokenizer.pieces,
       promptTokens: prompts.reduce((sum, p) => sum + p.ids.length, 0),
+      echoed: echoed?.reduce((sum, text) => sum + text.length, 0),
     };
     const format = textFormat(randomId('cmpl-'), Math.floor(Date.now() / 1000), body.model, echoed);
     const stream =

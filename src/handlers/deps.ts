@@ -4,6 +4,7 @@ import type { TokenizerRegistry, LoadedTokenizer } from '../model/tokenizers.js'
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Admission } from '../model/admission.js';
+import type { InFlight } from '../http/inflight.js';
 import type { AppContext } from '../http/request.js';
 import { ApiError } from '../http/errors.js';
 import type { ConfigureRequest, Settings } from '../types.js';
@@ -18,8 +19,14 @@ export interface Deps {
   startedAt: number;
   metrics: Metrics;
   admission: Admission;
+  /** Inference requests in flight, for a graceful shutdown. */
+  inflight: InFlight;
+  /** True once a shutdown began: new inference requests are refused. */
+  stopping: () => boolean;
   /** False during startup_delay and while the preloaded tokenizers load: /health and inference answer 503. */
   ready: () => boolean;
+  /** Makes the server not ready for `ms` from now (startup_delay set by /configure: a model reload). */
+  delayReadiness: (ms: number) => void;
   /** With --workers: the text of /metrics summed over every worker. */
   clusterMetrics?: (() => Promise<string>) | undefined;
   /** With --workers: applies a validated patch on every worker, this one included, before resolving. */

@@ -1,4 +1,5 @@
 // GET /health: the status, the settings in force and the state of the tokenizers; 503 while starting.
+import { publicSettings } from '../settings.js';
 import type { Deps, OperationHandler } from './deps.js';
 import type { HealthBody } from '../types.js';
 
@@ -8,7 +9,7 @@ export default function getHealth(deps: Deps): OperationHandler {
     const body: HealthBody = {
       status: ready ? 'healthy' : 'starting',
       pid: process.pid,
-      settings: deps.store.current,
+      settings: publicSettings(deps.store.current),
       tokenizers: deps.tokenizers.status(),
     };
     ctx.status = ready ? 200 : 503;

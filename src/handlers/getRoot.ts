@@ -1,4 +1,5 @@
 // GET /: what this server is, its endpoints (read from the contract) and its settings.
+import { publicSettings } from '../settings.js';
 import { contract } from '../contract.js';
 import type { Deps, OperationHandler } from './deps.js';
 import type { RootBody } from '../types.js';
@@ -14,7 +15,7 @@ export default function getRoot(deps: Deps): OperationHandler {
       version: deps.version,
       description: doc.info.description?.split('\n')[0] ?? '',
       endpoints,
-      settings: deps.store.current,
+      settings: publicSettings(deps.store.current),
     };
     ctx.body = body;
   };

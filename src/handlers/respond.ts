@@ -4,13 +4,14 @@
 import { IncrementalDecoder, type TokenPieces } from '../model/detokenizer.js';
 import { tokenAt, totalTokens, type OutputPlan } from '../model/generation.js';
 import { pace, sleepUntil, TokenClock, type Pace } from '../model/timing.js';
-import { requestRandom } from '../model/random.js';
+import { requestRandom, type Random } from '../model/random.js';
 import { drawAbort, drawFault, faultError, type ErrorCode } from '../model/faults.js';
 import { QueueFull, type Release } from '../model/admission.js';
 import { usage } from '../model/usage.js';
+import { MAX_STREAM_TOKENS, MAX_TEXT_BYTES, MAX_WHOLE_TOKENS, outputTokens, textBytesBound } from '../model/limits.js';
 import { SseWriter } from '../http/sse.js';
 import { frame } from '../http/frame.js';
-import { ApiError, toApiError } from '../http/errors.js';
+import { ApiError, badRequest, shuttingDown, toApiError } from '../http/errors.js';
 import type { AppContext } from '../http/request.js';
 import type { RequestMetrics } from '../metrics.js';
 import type { Deps } from './deps.js';
@@ -45,6 +46,8 @@ export interface Generation {
   readonly plans: readonly OutputPlan[];
   readonly pieces: TokenPieces;
   readonly promptTokens: number;
+  /** Characters of prompt text that the answer repeats before its output, over all choices (completions' echo). */
+  readonly echoed?: number;
 }
 
 export interface StreamOptions {
@@ -85,10 +88,11 @@ interface Forced {
 }
 
 function forcedBy(ctx: AppContext): Forced {
-  // openapi-backend has checked these headers against the contract; here they are only read.
+  // openapi-backend has checked these headers against the contract, and its type coercion turns them into
+  // numbers in place: read the raw value, because ctx.get() would map a coerced 0 to '' (absent).
   const num = (name: string): number | undefined => {
-    const v = ctx.get(name);
-    return v === '' ? undefined : Number(v);
+    const v = ctx.headers[name] as string | number | undefined;
+    return v === undefined || v === '' ? undefined : Number(v);
   };
   return {
     error: num('x-mock-error') as ErrorCode | undefined,
@@ -98,8 +102,24 @@ function forcedBy(ctx: AppContext): Forced {
   };
 }
 
+/** Refuses at once an answer too large to make (see model/limits.ts), before any of it is scheduled. */
+function checkSize(g: Generation, stream: boolean): void {
+  const tokens = outputTokens(g.plans);
+  const maxTokens = stream ? MAX_STREAM_TOKENS : MAX_WHOLE_TOKENS;
+  const how = stream ? 'a streamed' : 'a non-streaming';
+  if (tokens > maxTokens) {
+    throw badRequest(`The answer would hold ${tokens} tokens over all choices, more than the ${maxTokens} that ${how} answer may hold: lower max_tokens, min_tokens or n.`, null, 'output_too_large');
+  }
+  // A stream builds only its first frames (with the echo) at once; a whole answer builds all its text.
+  const bytes = (g.echoed ?? 0) + (stream ? 0 : textBytesBound(g.plans, (id) => g.pieces.bytes(id).length));
+  if (bytes > MAX_TEXT_BYTES) {
+    throw badRequest(`The answer would hold up to ${bytes} bytes of text, more than the ${MAX_TEXT_BYTES} that ${how} answer may hold: lower max_tokens, min_tokens or n${stream ? '' : ', or stream it'}.`, null, 'output_too_large');
+  }
+}
+
 /** Runs one inference request to its end: faults, queue, schedule, and the answer. */
 export async function respond(ctx: AppContext, deps: Deps, g: Generation, format: Format, stream: StreamOptions | undefined): Promise<void> {
+  checkSize(g, stream !== undefined);
   const s = ctx.state.settings;
   const forced = forcedBy(ctx);
   const random = requestRandom(s.seed, ctx.state.sequence);
@@ -109,6 +129,30 @@ export async function respond(ctx: AppContext, deps: Deps, g: Generation, format
   if (fault !== undefined) throw faultError(fault, g.promptTokens);
 
   const metrics = deps.metrics.request(g.model, ctx.state.start);
+  // Until the answer is over, a shutdown may end this request early; `ending` is set to how, once known.
+  let ending: () => void = () => undefined;
+  const done = deps.inflight.add(() => ending());
+  try {
+    await generate(ctx, deps, g, format, stream, random, forced, metrics, (end) => (ending = end));
+  } finally {
+    // A stream's answer goes on after this function returns: it removes itself when it ends.
+    if (!stream || ctx.respond !== false) done();
+    else ctx.res.once('close', done);
+  }
+}
+
+async function generate(
+  ctx: AppContext,
+  deps: Deps,
+  g: Generation,
+  format: Format,
+  stream: StreamOptions | undefined,
+  random: Random,
+  forced: Forced,
+  metrics: RequestMetrics,
+  onEnd: (end: () => void) => void,
+): Promise<void> {
+  const s = ctx.state.settings;
   // Made only when needed (a wait in the queue, a non-streaming sleep): most streams never need one.
   let left: AbortController | undefined;
   const leaving = (): AbortSignal => {
@@ -122,11 +166,17 @@ export async function respond(ctx: AppContext, deps: Deps, g: Generation, format
   };
   let release: Release;
   let queued = false;
+  let stopped = false;
   try {
     release = await deps.admission.acquire(() => {
       queued = true;
       metrics.queued();
-      return leaving();
+      const signal = leaving();
+      onEnd(() => {
+        stopped = true;
+        left?.abort(new Error('shutting down'));
+      });
+      return signal;
     });
   } catch (err) {
     if (err instanceof QueueFull) {
@@ -134,6 +184,7 @@ export async function respond(ctx: AppContext, deps: Deps, g: Generation, format
         .withHeaders({ 'retry-after': '1' });
     }
     metrics.finished('abort', performance.now());
+    if (stopped) throw shuttingDown();
     return;
   }
   const admitted = performance.now();
@@ -151,25 +202,39 @@ export async function respond(ctx: AppContext, deps: Deps, g: Generation, format
   });
   if (!stream) {
     try {
-      await respondWhole(ctx, g, format, p, metrics);
+      await respondWhole(ctx, g, format, p, metrics, onEnd);
     } finally {
       release();
     }
     return;
   }
   const abortAt = forced.abortAfter ?? drawAbort(random, s, count);
-  respondStream(ctx, g, format, p, stream, metrics, release, abortAt !== undefined && abortAt < count ? abortAt : undefined);
+  respondStream(ctx, g, format, p, stream, metrics, release, abortAt !== undefined && abortAt < count ? abortAt : undefined, onEnd);
 }
 
+
 /** Waits out the whole schedule, then answers with the full body (same decoding as the stream). */
-async function respondWhole(ctx: AppContext, g: Generation, format: Format, p: Pace, metrics: RequestMetrics): Promise<void> {
+async function respondWhole(
+  ctx: AppContext,
+  g: Generation,
+  format: Format,
+  p: Pace,
+  metrics: RequestMetrics,
+  onEnd: (end: () => void) => void,
+): Promise<void> {
   // The tokens' deadlines stand for the times they were generated.
   const due = Array.from({ length: p.count }, (_, k) => p.due(k));
   const sleep = sleepUntil(due[p.count - 1]!);
   // 'close' also comes after a normal answer, when cancelling is a no-op.
   ctx.res.once('close', sleep.cancel);
+  let stopped = false;
+  onEnd(() => {
+    stopped = true;
+    sleep.cancel();
+  });
   if (!(await sleep.done)) {
     metrics.finished('abort', performance.now());
+    if (stopped) throw shuttingDown();
     return;
   }
   const decoders = decodersOf(g);
@@ -196,7 +261,10 @@ function tokensInFrame(g: Generation, k: number): number {
 
 const abortError = new ApiError(500, 'The stream was cut on purpose (stream_abort_rate or X-Mock-Abort-After).', null, 'stream_aborted', 'server_error');
 
-/** Streams the plans: every frame due in one timer tick goes out in one write. */
+/** Frames per write at most when tokens are overdue: bounds what a slow reader leaves buffered (~50 KB). */
+const BATCH_FRAMES = 256;
+
+/** Streams the plans: the frames due at one timer tick go out together, in writes of at most BATCH_FRAMES. */
 function respondStream(
   ctx: AppContext,
   g: Generation,
@@ -206,6 +274,7 @@ function respondStream(
   metrics: RequestMetrics,
   release: Release,
   abortAt: number | undefined,
+  onEnd: (end: () => void) => void,
 ): void {
   const decoders = decodersOf(g);
   const s = ctx.state.settings;
@@ -220,6 +289,8 @@ function respondStream(
   };
 
   ctx.respond = false;
+  // A backlog goes out in writes of about BATCH_FRAMES frames, however many choices share a step.
+  const maxBatch = Math.max(1, Math.floor(BATCH_FRAMES / g.plans.length));
   const clock: TokenClock = new TokenClock(p, {
     send(from, to) {
       let out = '';
@@ -262,8 +333,7 @@ function respondStream(
       if (cut) {
         clock.stop();
         if (s.stream_abort_mode === 'close') {
-          writer.write(out);
-          writer.destroy();
+          writer.destroy(out);
         } else {
           writer.end(out + frame(abortError.body));
         }
@@ -280,9 +350,14 @@ function respondStream(
     pause(resume) {
       writer.onDrain(resume);
     },
-  });
+  }, maxBatch);
   const writer = new SseWriter(ctx.res, { 'x-request-id': ctx.state.requestId }, () => {
     clock.stop();
+    end('abort');
+  });
+  onEnd(() => {
+    clock.stop();
+    writer.end(frame(shuttingDown().body));
     end('abort');
   });
   // A first token due now goes out with the headers in one write; otherwise the 200 goes out at once.

@@ -4,27 +4,27 @@ import type { Next } from 'koa';
 import { ApiError, badRequest } from './errors.js';
 import type { AppContext } from './request.js';
 
-export function jsonBody(limitBytes: number) {
-  return async function readJsonBody(ctx: AppContext, next: Next): Promise<void> {
-    const method = ctx.method;
-    if (method === 'GET' || method === 'HEAD' || method === 'DELETE' || method === 'OPTIONS') return next();
-    const declared = Number(ctx.get('content-length') || '0');
-    if (declared > limitBytes) throw tooLarge(limitBytes);
-    const { chunks, size } = await readAll(ctx.req, limitBytes);
-    if (size === 0) return next();
-    const type = ctx.get('content-type');
-    // A client that names no type still means JSON; any other named type is refused.
-    if (type && !/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
-      throw new ApiError(415, `Unsupported content type '${type}': send application/json.`, null, 'unsupported_media_type');
-    }
-    const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
-    try {
-      ctx.state.body = JSON.parse(text);
-    } catch (err) {
-      throw badRequest(`The request body is not valid JSON: ${(err as Error).message}`, null, 'invalid_json');
-    }
-    return next();
-  };
+/** Reads the body of a request that may carry one, up to the max_body_bytes in force. */
+export async function jsonBody(ctx: AppContext, next: Next): Promise<void> {
+  const method = ctx.method;
+  if (method === 'GET' || method === 'HEAD' || method === 'DELETE' || method === 'OPTIONS') return next();
+  const limitBytes = ctx.state.settings.max_body_bytes;
+  const declared = Number(ctx.get('content-length') || '0');
+  if (declared > limitBytes) throw tooLarge(limitBytes);
+  const { chunks, size } = await readAll(ctx.req, limitBytes);
+  if (size === 0) return next();
+  const type = ctx.get('content-type');
+  // A client that names no type still means JSON; any other named type is refused.
+  if (type && !/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
+    throw new ApiError(415, `Unsupported content type '${type}': send application/json.`, null, 'unsupported_media_type');
+  }
+  const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+  try {
+    ctx.state.body = JSON.parse(text);
+  } catch (err) {
+    throw badRequest(`The request body is not valid JSON: ${(err as Error).message}`, null, 'invalid_json');
+  }
+  return next();
 }
 
 /** The whole body, refusing it once it passes the limit (events: cheaper than an async iterator per request). */
@@ -44,9 +44,15 @@ function readAll(req: IncomingMessage, limit: number): Promise<{ chunks: Buffer[
     };
     req.on('data', onData);
     req.once('end', () => resolve({ chunks, size }));
-    req.once('error', reject);
-    req.once('close', () => resolve({ chunks, size }));
+    // A client that leaves mid-body ('aborted', then 'close' without 'end') is not a server error: the
+    // answer goes nowhere, and a half body must never be taken for a whole one.
+    req.once('error', () => reject(clientGone()));
+    req.once('close', () => (req.complete ? resolve({ chunks, size }) : reject(clientGone())));
   });
+}
+
+function clientGone(): ApiError {
+  return new ApiError(400, 'The client closed the connection before the request body was complete.', null, 'incomplete_body');
 }
 
 function tooLarge(limit: number): ApiError {

@@ -44,3 +44,7 @@ export function toApiError(err: unknown): ApiError {
 
 export const badRequest = (message: string, param: string | null = null, code: string | null = null): ApiError =>
   new ApiError(400, message, param, code);
+
+/** A request the server will not finish because it is stopping; `connection: close` sends keep-alive clients elsewhere. */
+export const shuttingDown = (): ApiError =>
+  new ApiError(503, 'The server is shutting down.', null, 'server_shutting_down', 'server_error').withHeaders({ connection: 'close' });

