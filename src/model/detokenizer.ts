@@ -67,6 +67,15 @@ export class TokenPieces {
     this.#added = new Map((json.added_tokens ?? []).map((t) => [t.id, t.content]));
   }
 
+  /**
+   * Whether the vocabulary has this id. Token-id prompts come from clients: an id outside the vocabulary
+   * must be refused before bytes() caches anything for it (an array index of 1e9 would make the cache sparse).
+   */
+  has(id: number): boolean {
+    if (!Number.isSafeInteger(id) || id < 0) return false;
+    return this.#bytes[id] !== undefined || this.#added.has(id) || this.tokenizer.id_to_token(id) !== undefined;
+  }
+
   bytes(id: number): Uint8Array {
     let b = this.#bytes[id];
     if (b === undefined) {

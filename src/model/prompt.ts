@@ -52,6 +52,25 @@ export function completionPrompts(tokenizer: LoadedTokenizer, prompt: Prompt): C
   return (prompt as Array<string | number[]>).map(one);
 }
 
+/** How many prompts a legacy prompt holds (each yields n choices). */
+export function promptCount(prompt: Prompt): number {
+  if (typeof prompt === 'string' || prompt.length === 0 || typeof prompt[0] === 'number') return 1;
+  return prompt.length;
+}
+
+/** The first token id of a token-id prompt that is not in the tokenizer's vocabulary, if any. */
+export function unknownTokenId(tokenizer: LoadedTokenizer, prompt: Prompt): number | undefined {
+  if (typeof prompt === 'string') return undefined;
+  for (const p of prompt as Array<string | number | number[]>) {
+    if (typeof p === 'number') {
+      if (!tokenizer.pieces.has(p)) return p;
+    } else if (typeof p !== 'string') {
+      for (const id of p) if (!tokenizer.pieces.has(id)) return id;
+    }
+  }
+  return undefined;
+}
+
 function decodeIds(tokenizer: LoadedTokenizer, ids: readonly number[]): string {
   return Buffer.concat(ids.map((id) => tokenizer.pieces.bytes(id))).toString('utf8');
 }
