@@ -97,18 +97,27 @@ export interface TokenSink {
   pause(resume: () => void): void;
 }
 
+/** Tokens per `send` at most: a backlog (itl 0, a long stall) goes out in pieces, each written on its own. */
+export const DEFAULT_MAX_BATCH = 256;
+/** `send`s per wake-up at most before the clock yields to the event loop, so one stream cannot starve the others. */
+const SENDS_PER_WAKE = 8;
+
 /**
- * Drives one stream: at each wake-up, every token already due goes out in one `send`, then the clock
- * sleeps until the next deadline. One object per stream and one timer at a time; no promise per token.
+ * Drives one stream: at each wake-up, the tokens already due go out in `send`s of at most `maxBatch`, then
+ * the clock sleeps until the next deadline. While the sink is paused (its socket is not drained) nothing is
+ * sent, so what a slow reader has not taken stays bounded by one batch. One object per stream and one
+ * timer at a time; no promise per token.
  */
 export class TokenClock {
   #sent = 0;
   #timer: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
   #stopped = false;
 
   constructor(
     private readonly pace: Pace,
     private readonly sink: TokenSink,
+    private readonly maxBatch: number = DEFAULT_MAX_BATCH,
   ) {}
 
   start(): void {
@@ -119,30 +128,42 @@ export class TokenClock {
   stop(): void {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
+    if (this.#immediate) clearImmediate(this.#immediate);
     this.#timer = undefined;
+    this.#immediate = undefined;
   }
 
   get sent(): number {
     return this.#sent;
   }
 
+  // A loop, not recursion: a stream of millions of tokens at itl 0 to a fast reader must not grow the stack.
   readonly #tick = (): void => {
     this.#timer = undefined;
-    if (this.#stopped) return;
+    this.#immediate = undefined;
     const { count } = this.pace;
-    const now = performance.now();
-    const wait = this.pace.due(this.#sent) - now;
-    if (wait > 0) {
-      this.#timer = setTimeout(this.#tick, Math.ceil(wait));
-      return;
+    for (let sends = 0; !this.#stopped; sends++) {
+      const now = performance.now();
+      const wait = this.pace.due(this.#sent) - now;
+      if (wait > 0) {
+        this.#timer = setTimeout(this.#tick, Math.ceil(wait));
+        return;
+      }
+      if (sends === SENDS_PER_WAKE) {
+        this.#immediate = setImmediate(this.#tick);
+        return;
+      }
+      const limit = Math.min(count, this.#sent + this.maxBatch);
+      let to = this.#sent + 1;
+      while (to < limit && this.pace.due(to) <= now) to++;
+      const from = this.#sent;
+      this.#sent = to;
+      const more = this.sink.send(from, to);
+      if (to >= count || this.#stopped) return;
+      if (!more) {
+        this.sink.pause(this.#tick);
+        return;
+      }
     }
-    let to = this.#sent + 1;
-    while (to < count && this.pace.due(to) <= now) to++;
-    const from = this.#sent;
-    this.#sent = to;
-    const more = this.sink.send(from, to);
-    if (to >= count || this.#stopped) return;
-    if (more) this.#tick();
-    else this.sink.pause(this.#tick);
   };
 }
