@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { median, type LoadResult, type Scenario } from './common.js';
+import { workersScenario } from './workers.js';
 import { installCleanup, ROOT, runLoad, startServer, startupTime, type Latency, type RunningServer, type ServerKind } from './servers.js';
 
 const KINDS: readonly ServerKind[] = ['mock', 'reference'];
@@ -65,7 +66,7 @@ interface Row {
   reference: number | null;
   digits: number;
   /** "ratio" targets compare ours / reference; "abs" targets compare ours to a number. */
-  target?: { kind: 'ratio' | 'abs' | 'zero'; limit: number; text: string };
+  target?: { kind: 'ratio' | 'abs' | 'zero' | 'range'; limit: number; text: string };
 }
 
 function ratio(row: Row): number | null {
@@ -78,6 +79,8 @@ function verdict(row: Row): boolean | null {
   if (!t || row.mock === null) return null;
   if (t.kind === 'zero') return row.mock === 0;
   if (t.kind === 'abs') return row.mock <= t.limit;
+  // A share between limit and 100 − limit per cent.
+  if (t.kind === 'range') return row.mock >= t.limit && row.mock <= 100 - t.limit;
   const r = ratio(row);
   return r === null ? null : r <= t.limit;
 }
@@ -195,6 +198,20 @@ async function main(): Promise<void> {
     }
   }
 
+  // (f) --workers 2 against 1, zero latency, 64 streams × 200 tokens.
+  const workers = await workersScenario({
+    concurrency: 64,
+    durationMs: THROUGHPUT_MS,
+    stream: true,
+    max_tokens: 200,
+    ignore_eos: true,
+    ttft: 0,
+    itl: 0,
+    timing: false,
+    timeoutMs: 90_000,
+  });
+  log(`(f) workers: 1 → ${Math.round(workers.one.tokensPerSec)} tok/s, 2 → ${Math.round(workers.two.tokensPerSec)} tok/s; connection shares ${workers.connectionShares.map((x) => (x * 100).toFixed(0)).join('/')} %, CPU shares ${workers.cpuShares.map((x) => (x * 100).toFixed(0)).join('/')} %`);
+
   // (e) start-up: spawn → first successful chat completion, median of 3.
   const startup: Record<ServerKind, number[]> = { mock: [], reference: [] };
   for (let i = 0; i < STARTUP_RUNS; i++) {
@@ -250,6 +267,17 @@ async function main(): Promise<void> {
   rows.push({ section: d, metric: 'KB per open stream beyond idle', ...both(mem, (r) => r.rss?.perStreamKb), digits: 1, target: { kind: 'abs', limit: 100, text: '≤ 100 KB' } });
   rows.push({ section: d, metric: 'failed streams', ...both(mem, (r) => r.requests.failed), digits: 0, target: { kind: 'zero', limit: 0, text: '0' } });
 
+  const f = '(f) --workers 2 vs 1 (mock only), zero latency, 64 streams × 200 tokens';
+  const share = (xs: number[], pick: 'min' | 'max'): number | null => (xs.length < 2 ? null : (pick === 'min' ? Math.min(...xs) : Math.max(...xs)) * 100);
+  rows.push({ section: f, metric: 'tokens / s: 2 workers (mock) vs 1 (reference column)', mock: workers.two.tokensPerSec, reference: workers.one.tokensPerSec, digits: 0 });
+  rows.push({ section: f, metric: 'client CPU %: 2 workers vs 1', mock: workers.two.client.cpuPercent, reference: workers.one.client.cpuPercent, digits: 0 });
+  rows.push({ section: f, metric: 'CPU µs / output token, all processes: 2 workers vs 1', mock: workers.cpuUsPerToken.two, reference: workers.cpuUsPerToken.one, digits: 3, target: { kind: 'ratio', limit: 1.1, text: '≤ 1.1× one worker' } });
+  rows.push({ section: f, metric: 'smallest worker share of connections %', mock: share(workers.connectionShares, 'min'), reference: null, digits: 1, target: { kind: 'range', limit: 30, text: '30–70 %' } });
+  rows.push({ section: f, metric: 'largest worker share of connections %', mock: share(workers.connectionShares, 'max'), reference: null, digits: 1, target: { kind: 'range', limit: 30, text: '30–70 %' } });
+  rows.push({ section: f, metric: 'smallest worker share of CPU %', mock: share(workers.cpuShares, 'min'), reference: null, digits: 1, target: { kind: 'range', limit: 30, text: '30–70 %' } });
+  rows.push({ section: f, metric: 'largest worker share of CPU %', mock: share(workers.cpuShares, 'max'), reference: null, digits: 1, target: { kind: 'range', limit: 30, text: '30–70 %' } });
+  rows.push({ section: f, metric: 'failed streams (2 workers)', mock: workers.two.requests.failed, reference: workers.one.requests.failed, digits: 0, target: { kind: 'zero', limit: 0, text: '0' } });
+
   const e = '(e) start-up, spawn → first chat completion';
   rows.push({ section: e, metric: `median of ${STARTUP_RUNS} ms`, mock: median(startup.mock), reference: median(startup.reference), digits: 0, target: { kind: 'abs', limit: 1500, text: '≤ 1500 ms' } });
 
@@ -284,7 +312,7 @@ async function main(): Promise<void> {
         elapsedSec: elapsed,
         targets,
         rows: rows.map((r) => ({ section: r.section, metric: r.metric, mock: r.mock, reference: r.reference, ratio: ratio(r) })),
-        runs: { throughput, nonstream, fidelity, memory: mem, startup },
+        runs: { throughput, nonstream, fidelity, memory: mem, startup, workers },
         failures: all.flatMap((r) => r.failures),
       },
       null,

@@ -74,10 +74,10 @@ export interface Latency {
  * Starts a server and waits for its listening line. `attempts` > 1 retries a server that exits before
  * listening (other work may be rebuilding dist/ at that moment).
  */
-export async function startServer(kind: ServerKind, latency: Latency, attempts = 3): Promise<RunningServer> {
+export async function startServer(kind: ServerKind, latency: Latency, attempts = 3, extraArgs: readonly string[] = []): Promise<RunningServer> {
   for (let i = 1; ; i++) {
     try {
-      return await startOnce(kind, latency, 30_000);
+      return await startOnce(kind, latency, 30_000, extraArgs);
     } catch (err) {
       if (i >= attempts) throw err;
       process.stderr.write(`${kind} server failed to start (attempt ${i} of ${attempts}), retrying in 2 s: ${err instanceof Error ? err.message.split('\n')[0] : String(err)}\n`);
@@ -86,8 +86,8 @@ export async function startServer(kind: ServerKind, latency: Latency, attempts =
   }
 }
 
-async function startOnce(kind: ServerKind, latency: Latency, timeoutMs: number): Promise<RunningServer> {
-  const args = [SCRIPTS[kind], '--port', '0', '--ttft', String(latency.ttft), '--itl', String(latency.itl)];
+async function startOnce(kind: ServerKind, latency: Latency, timeoutMs: number, extraArgs: readonly string[]): Promise<RunningServer> {
+  const args = [SCRIPTS[kind], '--port', '0', '--ttft', String(latency.ttft), '--itl', String(latency.itl), ...extraArgs];
   if (kind === 'mock') args.push('--host', '127.0.0.1');
   const spawnedAt = performance.now();
   const proc = track(spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }));
