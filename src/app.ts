@@ -4,7 +4,7 @@ import Koa, { type Next } from 'koa';
 import { OpenAPIBackend, type Document, type Operation } from 'openapi-backend';
 import type { ErrorObject } from 'ajv';
 import { contract, describeAjvError } from './contract.js';
-import { ApiError, badRequest, shuttingDown, toApiError } from './http/errors.js';
+import { ApiError, badRequest, shuttingDown, toApiError, isClientGone } from './http/errors.js';
 import { jsonBody } from './http/body.js';
 import { requireKeys } from './http/auth.js';
 import { randomId, type AppContext, type RequestState } from './http/request.js';
@@ -41,13 +41,17 @@ export async function createApp(deps: Deps): Promise<Koa<RequestState>> {
   const dispatch = await createRouter(deps);
   const app = new Koa<RequestState>();
   app.silent = true;
-  app.on('error', (err: unknown) => deps.log.error(`unexpected error: ${err instanceof Error ? err.stack : String(err)}`));
+  // A client that leaves mid-answer surfaces here as a socket error (ECONNRESET, EPIPE): DEBUG, not ERROR.
+  app.on('error', (err: unknown) => {
+    if (isClientGone(err)) deps.log.debug(`client went away: ${(err as Error).message}`);
+    else deps.log.error(`unexpected error: ${err instanceof Error ? err.stack : String(err)}`);
+  });
   app.use(arrival(deps));
   app.use(accessLog(deps));
   app.use(errors(deps));
   app.use(requireKeys);
   app.use(readiness(deps));
-  app.use(jsonBody);
+  app.use(jsonBody(deps.slices));
   app.use(dispatch);
   return app;
 }

@@ -10,6 +10,7 @@ import { connectWorker, type WorkerLink } from './cluster.js';
 import { Metrics } from './metrics.js';
 import { Admission } from './model/admission.js';
 import { InFlight } from './http/inflight.js';
+import { WorkSlices } from './model/timing.js';
 import type { Deps } from './handlers/deps.js';
 import { TokenizerRegistry, hubOptionsFromEnv, type HubOptions } from './model/tokenizers.js';
 import { serveInChild } from './childServer.js';
@@ -94,6 +95,7 @@ export async function serve(settings: Settings, opts: ServeOptions = {}): Promis
     ready: () => loaded && delayed && !stopping,
     delayReadiness,
     inflight: new InFlight(),
+    slices: new WorkSlices(),
     stopping: () => stopping,
   };
   let stopping = false;

@@ -12,6 +12,8 @@ export const SYSTEM_FINGERPRINT = 'fp_aiperf_mock';
 
 export default function createChatCompletion(deps: Deps): OperationHandler {
   return async (ctx) => {
+    // Under overload, tokenizing waits its turn so that /health and the streams in flight are served meanwhile.
+    await deps.slices.turn();
     const { settings } = ctx.state;
     const body = ctx.state.body as ChatRequest;
     if (body.stream_options != null && body.stream !== true) {

@@ -12,6 +12,8 @@ import type { CompletionChunk, CompletionRequest, CompletionResponse } from '../
 
 export default function createCompletion(deps: Deps): OperationHandler {
   return async (ctx) => {
+    // Under overload, tokenizing waits its turn so that /health and the streams in flight are served meanwhile.
+    await deps.slices.turn();
     const { settings } = ctx.state;
     const body = ctx.state.body as CompletionRequest;
     if (body.stream_options != null && body.stream !== true) {

@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Admission } from '../model/admission.js';
 import type { InFlight } from '../http/inflight.js';
+import type { WorkSlices } from '../model/timing.js';
 import type { AppContext } from '../http/request.js';
 import { ApiError } from '../http/errors.js';
 import type { ConfigureRequest, Settings } from '../types.js';
@@ -19,6 +20,8 @@ export interface Deps {
   startedAt: number;
   metrics: Metrics;
   admission: Admission;
+  /** Time slices of inference work, so /health and I/O are served under overload. */
+  slices: WorkSlices;
   /** Inference requests in flight, for a graceful shutdown. */
   inflight: InFlight;
   /** True once a shutdown began: new inference requests are refused. */

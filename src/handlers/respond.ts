@@ -3,7 +3,7 @@
 // Format (chat or text completion); what was actually sent is recorded in the metrics.
 import { IncrementalDecoder, type TokenPieces } from '../model/detokenizer.js';
 import { tokenAt, totalTokens, type OutputPlan } from '../model/generation.js';
-import { pace, sleepUntil, TokenClock, type Pace } from '../model/timing.js';
+import { pace, sleepUntil, TokenClock, type Pace, type WorkSlices } from '../model/timing.js';
 import { requestRandom, type Random } from '../model/random.js';
 import { drawAbort, drawFault, faultError, type ErrorCode } from '../model/faults.js';
 import { QueueFull, type Release } from '../model/admission.js';
@@ -136,7 +136,8 @@ export async function respond(ctx: AppContext, deps: Deps, g: Generation, format
     await generate(ctx, deps, g, format, stream, random, forced, metrics, (end) => (ending = end));
   } finally {
     // A stream's answer goes on after this function returns: it removes itself when it ends.
-    if (!stream || ctx.respond !== false) done();
+    // (A client already gone has had its 'close': the stream ended at once.)
+    if (!stream || ctx.respond !== false || ctx.res.destroyed) done();
     else ctx.res.once('close', done);
   }
 }
@@ -209,7 +210,7 @@ async function generate(
     return;
   }
   const abortAt = forced.abortAfter ?? drawAbort(random, s, count);
-  respondStream(ctx, g, format, p, stream, metrics, release, abortAt !== undefined && abortAt < count ? abortAt : undefined, onEnd);
+  respondStream(ctx, g, format, p, stream, metrics, release, abortAt !== undefined && abortAt < count ? abortAt : undefined, onEnd, deps.slices);
 }
 
 
@@ -275,6 +276,7 @@ function respondStream(
   release: Release,
   abortAt: number | undefined,
   onEnd: (end: () => void) => void,
+  slices: WorkSlices,
 ): void {
   const decoders = decodersOf(g);
   const s = ctx.state.settings;
@@ -350,7 +352,7 @@ function respondStream(
     pause(resume) {
       writer.onDrain(resume);
     },
-  }, maxBatch);
+  }, slices, maxBatch);
   const writer = new SseWriter(ctx.res, { 'x-request-id': ctx.state.requestId }, () => {
     clock.stop();
     end('abort');

@@ -3,11 +3,15 @@ import type { IncomingMessage } from 'node:http';
 import type { Next } from 'koa';
 import { ApiError, badRequest } from './errors.js';
 import type { AppContext } from './request.js';
+import type { WorkSlices } from '../model/timing.js';
 
 /** Reads the body of a request that may carry one, up to the max_body_bytes in force. */
-export async function jsonBody(ctx: AppContext, next: Next): Promise<void> {
+export const jsonBody = (slices: WorkSlices) =>
+  async function readJsonBody(ctx: AppContext, next: Next): Promise<void> {
   const method = ctx.method;
   if (method === 'GET' || method === 'HEAD' || method === 'DELETE' || method === 'OPTIONS') return next();
+  // Under overload, reading and checking the body waits its turn: /health and the streams in flight go first.
+  await slices.turn();
   const limitBytes = ctx.state.settings.max_body_bytes;
   const declared = Number(ctx.get('content-length') || '0');
   if (declared > limitBytes) throw tooLarge(limitBytes);
@@ -30,6 +34,11 @@ export async function jsonBody(ctx: AppContext, next: Next): Promise<void> {
 /** The whole body, refusing it once it passes the limit (events: cheaper than an async iterator per request). */
 function readAll(req: IncomingMessage, limit: number): Promise<{ chunks: Buffer[]; size: number }> {
   return new Promise((resolve, reject) => {
+    // Gone already (while this request waited its turn): its 'error' and 'close' are past, and no data will come.
+    if (req.destroyed) {
+      reject(clientGone());
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer): void => {

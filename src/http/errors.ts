@@ -48,3 +48,14 @@ export const badRequest = (message: string, param: string | null = null, code: s
 /** A request the server will not finish because it is stopping; `connection: close` sends keep-alive clients elsewhere. */
 export const shuttingDown = (): ApiError =>
   new ApiError(503, 'The server is shutting down.', null, 'server_shutting_down', 'server_error').withHeaders({ connection: 'close' });
+
+const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'ERR_STREAM_DESTROYED']);
+
+/**
+ * A socket error that only says the client left (mid-answer, with a reset, or half-way through its request:
+ * Node's parser then reports HPE_INVALID_EOF_STATE): not the server's fault.
+ */
+export function isClientGone(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (CLIENT_GONE.has(code) || code.startsWith('HPE_'));
+}

@@ -11,6 +11,9 @@ interface Waiter {
   state: 'waiting' | 'admitted' | 'cancelled';
 }
 
+const noop = (): void => undefined;
+const LEFT: Waiter = { state: 'cancelled', admit: noop };
+
 export class Admission {
   #running = 0;
   #waiting = 0;
@@ -65,6 +68,8 @@ export class Admission {
         () => {
           if (waiter.state !== 'waiting') return;
           waiter.state = 'cancelled';
+          // The queue holds the waiter until its turn; it must not hold the request (the closure does).
+          waiter.admit = noop;
           this.#waiting--;
           reject(signal.reason);
         },
@@ -86,7 +91,9 @@ export class Admission {
   #admitNext(): void {
     const { max_concurrency } = this.limits();
     while (this.#head < this.#queue.length && (max_concurrency === 0 || this.#running < max_concurrency)) {
-      const next = this.#queue[this.#head++]!;
+      const next = this.#queue[this.#head]!;
+      // Nothing of a request stays reachable from the queue once it has left it (admitted or gone).
+      this.#queue[this.#head++] = LEFT;
       if (next.state === 'waiting') next.admit();
     }
     if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {

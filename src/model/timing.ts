@@ -101,6 +101,37 @@ export interface TokenSink {
 export const DEFAULT_MAX_BATCH = 256;
 /** `send`s per wake-up at most before the clock yields to the event loop, so one stream cannot starve the others. */
 const SENDS_PER_WAKE = 8;
+/**
+ * Work on inference (streams' ticks, new requests' tokenizing) between two chances for other I/O. Node runs
+ * every expired timer, and every request that has arrived, in one go; with thousands of streams that is one
+ * long stall in which /health, drains and everything else wait. Past this budget, work waits for the check
+ * phase, after the poll phase has served the I/O that is ready. Light loads never reach it; under overload
+ * streams and new requests fall behind evenly (in order), and the server stays responsive.
+ */
+export class WorkSlices {
+  /** performance.now() when the current slice of work began; -1 when none is open. */
+  #start = -1;
+  readonly #close = (): void => {
+    this.#start = -1;
+  };
+
+  constructor(private readonly budgetMs = 8) {}
+
+  /** Opens a slice of work if none is open (it closes at the next check phase); true once it has used its budget. */
+  overBudget(now: number = performance.now()): boolean {
+    if (this.#start < 0) {
+      this.#start = now;
+      setImmediate(this.#close);
+      return false;
+    }
+    return now - this.#start > this.budgetMs;
+  }
+
+  /** Resolves once this work may go on: at once within the budget, else after the I/O that was ready. */
+  async turn(): Promise<void> {
+    while (this.overBudget()) await new Promise((resolve) => setImmediate(resolve));
+  }
+}
 
 /**
  * Drives one stream: at each wake-up, the tokens already due go out in `send`s of at most `maxBatch`, then
@@ -117,6 +148,7 @@ export class TokenClock {
   constructor(
     private readonly pace: Pace,
     private readonly sink: TokenSink,
+    private readonly slices: WorkSlices,
     private readonly maxBatch: number = DEFAULT_MAX_BATCH,
   ) {}
 
@@ -149,7 +181,7 @@ export class TokenClock {
         this.#timer = setTimeout(this.#tick, Math.ceil(wait));
         return;
       }
-      if (sends === SENDS_PER_WAKE) {
+      if (this.slices.overBudget(now) || sends === SENDS_PER_WAKE) {
         this.#immediate = setImmediate(this.#tick);
         return;
       }
