@@ -51,6 +51,11 @@ class ModelCell {
 
 type Kind = 'gauge' | 'counter' | 'histogram';
 
+/** Distinct model_name labels kept; the rest are counted under OTHER_MODELS. */
+export const MAX_MODELS = 256;
+const MAX_MODEL_NAME = 256;
+export const OTHER_MODELS = '__other__';
+
 interface MetricValue {
   metricName?: string;
   labels: Record<string, string | number>;
@@ -98,6 +103,9 @@ export class Metrics {
   cell(model: string): ModelCell {
     let c = this.#cells.get(model);
     if (!c) {
+      // Model names come from requests: past MAX_MODELS (or for absurd names) they share one label, so no
+      // client can grow the server's memory, or a scrape, without bound.
+      if (model !== OTHER_MODELS && (this.#cells.size >= MAX_MODELS || model.length > MAX_MODEL_NAME)) return this.cell(OTHER_MODELS);
       c = new ModelCell();
       this.#cells.set(model, c);
     }
