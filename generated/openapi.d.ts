@@ -19,6 +19,9 @@ export interface paths {
          *     tokenizer (without special tokens). `max_completion_tokens`, else `max_tokens`, caps it; with
          *     `ignore_eos` and a cap the output is exactly the cap long (the prompt's tokens repeat).
          *     `stream: true` answers with Server-Sent Events, one chunk per token.
+         *
+         *     Limits: at most 2,048 choices, 2^24 tokens over all choices of a stream and 2^20 of a non-streaming
+         *     answer (32 MiB of text); beyond them the answer is 400 `output_too_large`, before anything is sent.
          */
         post: operations["createChatCompletion"];
         delete?: never;
@@ -42,6 +45,9 @@ export interface paths {
          *     arrays; every prompt yields `n` choices, indexed prompt by prompt. The output is the prompt's
          *     text, under the same timing, streaming, usage and length rules as chat. `echo: true` puts the
          *     prompt before the completion.
+         *
+         *     Token ids outside the tokenizer's vocabulary are refused (400), and the same limits as for chat apply
+         *     (prompts × n at most 2,048 choices).
          */
         post: operations["createCompletion"];
         delete?: never;
