@@ -5,12 +5,11 @@
 // implement (no handler: 501) fails the suite, and so does one that no example reaches.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import type { ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 import { readFileSync } from 'node:fs';
 import { contractPath } from '../src/contract.js';
 import { readSse, startServer, type RunningServer } from './support/server.js';
+import { ajv, validatorAt } from './support/spec.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -46,7 +45,6 @@ interface Document {
 }
 
 const DOC = parse(readFileSync(contractPath, 'utf8')) as Document;
-const ID = 'urn:aiperf-mock-server:openapi';
 const METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
 
 /** JSON Pointer escaping of one path segment. */
@@ -67,19 +65,8 @@ function deref<T extends { $ref?: string }>(node: T, pointer: string): { node: T
   return { node: n, pointer: p };
 }
 
-// The whole document is one schema resource, so a schema anywhere in it is validated in place and its
-// `#/components/...` references resolve as the contract means them.
-const ajv = new Ajv2020({ strict: false, allErrors: true });
-ajv.addSchema({ ...(DOC as unknown as JsonObject), $id: ID });
-const validators = new Map<string, ValidateFunction>();
-function validatorAt(pointer: string): ValidateFunction {
-  let v = validators.get(pointer);
-  if (!v) {
-    v = ajv.compile({ $ref: `${ID}${pointer}` });
-    validators.set(pointer, v);
-  }
-  return v;
-}
+// Validators come from test/support/spec.ts: the whole document is one schema resource there, so a schema
+// anywhere in it is validated in place and its `#/components/...` references resolve as the contract means them.
 function check(pointer: string, value: unknown, what: string): void {
   const validate = validatorAt(pointer);
   assert.ok(validate(value), `${what} does not match ${pointer}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(value).slice(0, 2000)}`);

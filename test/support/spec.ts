@@ -18,7 +18,7 @@ interface Document {
 
 const DOC = parse(readFileSync(contractPath, 'utf8')) as Document;
 const ID = 'urn:aiperf-mock-server:openapi';
-const ajv = new Ajv2020({ strict: false, allErrors: false });
+export const ajv = new Ajv2020({ strict: false, allErrors: true });
 ajv.addSchema({ ...(DOC as unknown as Record<string, unknown>), $id: ID });
 
 const esc = (s: string): string => s.replaceAll('~', '~0').replaceAll('/', '~1');
@@ -42,7 +42,8 @@ function at(pointer: string): unknown {
 }
 
 const validators = new Map<string, ValidateFunction>();
-function validatorAt(pointer: string): ValidateFunction {
+/** The compiled validator of the schema at a JSON pointer into openapi.yaml (compiled once). */
+export function validatorAt(pointer: string): ValidateFunction {
   let v = validators.get(pointer);
   if (!v) {
     v = ajv.compile({ $ref: `${ID}${pointer}` });
