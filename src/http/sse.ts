@@ -35,10 +35,6 @@ export class SseWriter {
     if (!this.#closed) this.res.flushHeaders();
   }
 
-  /** True once the client has gone; writes are then dropped. */
-  get closed(): boolean {
-    return this.#closed;
-  }
 
   /** Returns false when the socket's buffer is full: wait for `onDrain` before writing more. */
   write(chunk: string): boolean {

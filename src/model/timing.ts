@@ -165,9 +165,6 @@ export class TokenClock {
     this.#immediate = undefined;
   }
 
-  get sent(): number {
-    return this.#sent;
-  }
 
   // A loop, not recursion: a stream of millions of tokens at itl 0 to a fast reader must not grow the stack.
   readonly #tick = (): void => {
