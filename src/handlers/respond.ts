@@ -154,30 +154,23 @@ async function generate(
   onEnd: (end: () => void) => void,
 ): Promise<void> {
   const s = ctx.state.settings;
-  // Made only when needed (a wait in the queue, a non-streaming sleep): most streams never need one.
-  let left: AbortController | undefined;
-  const leaving = (): AbortSignal => {
-    if (!left) {
-      const l = (left = new AbortController());
-      const gone = (): void => l.abort(new Error('client closed the connection'));
-      if (ctx.req.socket.destroyed) gone();
-      else ctx.res.once('close', gone);
-    }
-    return left.signal;
-  };
   let release: Release;
   let queued = false;
   let stopped = false;
   try {
     release = await deps.admission.acquire(() => {
+      // Only a request that has to wait needs to learn that its client left, or that the server is stopping.
       queued = true;
       metrics.queued();
-      const signal = leaving();
+      const left = new AbortController();
+      const gone = (): void => left.abort(new Error('client closed the connection'));
+      if (ctx.req.socket.destroyed) gone();
+      else ctx.res.once('close', gone);
       onEnd(() => {
         stopped = true;
-        left?.abort(new Error('shutting down'));
+        left.abort(new Error('shutting down'));
       });
-      return signal;
+      return left.signal;
     });
   } catch (err) {
     if (err instanceof QueueFull) {

@@ -97,8 +97,6 @@ export interface TokenSink {
   pause(resume: () => void): void;
 }
 
-/** Tokens per `send` at most: a backlog (itl 0, a long stall) goes out in pieces, each written on its own. */
-export const DEFAULT_MAX_BATCH = 256;
 /** `send`s per wake-up at most before the clock yields to the event loop, so one stream cannot starve the others. */
 const SENDS_PER_WAKE = 8;
 /**
@@ -149,7 +147,8 @@ export class TokenClock {
     private readonly pace: Pace,
     private readonly sink: TokenSink,
     private readonly slices: WorkSlices,
-    private readonly maxBatch: number = DEFAULT_MAX_BATCH,
+    /** Tokens per `send` at most: a backlog (itl 0, a long stall) goes out in pieces, each written on its own. */
+    private readonly maxBatch: number,
   ) {}
 
   start(): void {
