@@ -93,11 +93,32 @@ function choiceOf(frame: unknown): ChunkChoice | undefined {
   return Array.isArray(choices) ? (choices[0] as ChunkChoice | undefined) : undefined;
 }
 
-/** One streaming request: parses its SSE body as it arrives and records its timing into `stats`. */
-class StreamRequest implements Dispatcher.DispatchHandler {
+/** What both kinds of request share: the send time, the status, and aborting (held open, or timed out). */
+abstract class LoadRequest {
   readonly send = performance.now();
-  #controller: Dispatcher.DispatchController | undefined;
-  #status = 0;
+  protected controller: Dispatcher.DispatchController | undefined;
+  protected status = 0;
+  protected abortReason: 'hold' | 'timeout' | null = null;
+  protected finished = false;
+
+  abort(reason: 'hold' | 'timeout'): void {
+    if (this.finished) return;
+    this.abortReason = reason;
+    if (this.controller) this.controller.abort(new Error(reason));
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.abortReason) controller.abort(new Error(this.abortReason));
+  }
+
+  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number): void {
+    this.status = statusCode;
+  }
+}
+
+/** One streaming request: parses its SSE body as it arrives and records its timing into `stats`. */
+class StreamRequest extends LoadRequest implements Dispatcher.DispatchHandler {
   #errorBody = '';
   #pending: Buffer | null = null;
   #k = 0;
@@ -109,34 +130,19 @@ class StreamRequest implements Dispatcher.DispatchHandler {
   #lastBuf: Buffer | null = null;
   #lastStart = 0;
   #lastEnd = 0;
-  #abortReason: 'hold' | 'timeout' | null = null;
-  #finished = false;
 
   constructor(
     private readonly plan: Plan,
     private readonly stats: Stats | null,
     private readonly onFirstToken: (() => void) | null,
     private readonly onFinish: (r: StreamRequest, outcome: Outcome) => void,
-  ) {}
-
-  abort(reason: 'hold' | 'timeout'): void {
-    if (this.#finished) return;
-    this.#abortReason = reason;
-    if (this.#controller) this.#controller.abort(new Error(reason));
-  }
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.#controller = controller;
-    if (this.#abortReason) controller.abort(new Error(this.#abortReason));
-  }
-
-  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number): void {
-    this.#status = statusCode;
+  ) {
+    super();
   }
 
   onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
     stamp();
-    if (this.#status !== 200) {
+    if (this.status !== 200) {
       if (this.#errorBody.length < 300) this.#errorBody += chunk.toString('utf8', 0, Math.min(chunk.length, 300));
       return;
     }
@@ -213,14 +219,14 @@ class StreamRequest implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    if (this.#finished) return;
-    this.#finished = true;
+    if (this.finished) return;
+    this.finished = true;
     const stats = this.stats;
     const n = this.#k;
     if (stats !== null) stats.tokens += n;
     let problem = this.#bad;
     if (problem === null) {
-      if (this.#status !== 200) problem = `HTTP ${this.#status}: ${this.#errorBody}`;
+      if (this.status !== 200) problem = `HTTP ${this.status}: ${this.#errorBody}`;
       else if (this.#pending !== null) problem = 'body ends mid-frame';
       else if (!this.#done) problem = 'no [DONE]';
       else if (n === 0) problem = 'no token';
@@ -243,49 +249,31 @@ class StreamRequest implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_c: Dispatcher.DispatchController | undefined, err: Error): void {
-    if (this.#finished) return;
-    this.#finished = true;
+    if (this.finished) return;
+    this.finished = true;
     if (this.stats !== null) {
       this.stats.tokens += this.#k;
       if (this.#k > 0) this.stats.ttft.push(this.#firstT - this.send);
     }
-    if (this.#abortReason === 'hold') {
+    if (this.abortReason === 'hold') {
       this.onFinish(this, 'aborted');
       return;
     }
     this.onFinish(this, 'failed');
-    this.stats?.fail(this.#abortReason === 'timeout' ? `timed out after ${this.#k} tokens` : `${err.name}: ${err.message}`);
+    this.stats?.fail(this.abortReason === 'timeout' ? `timed out after ${this.#k} tokens` : `${err.name}: ${err.message}`);
   }
 }
 
 /** One non-streaming request: reads the whole body, parses it once, checks it. */
-class WholeRequest implements Dispatcher.DispatchHandler {
-  readonly send = performance.now();
-  #controller: Dispatcher.DispatchController | undefined;
-  #status = 0;
+class WholeRequest extends LoadRequest implements Dispatcher.DispatchHandler {
   #chunks: Buffer[] = [];
-  #abortReason: 'hold' | 'timeout' | null = null;
-  #finished = false;
 
   constructor(
     private readonly plan: Plan,
     private readonly stats: Stats | null,
     private readonly onFinish: (r: WholeRequest, outcome: Outcome) => void,
-  ) {}
-
-  abort(reason: 'hold' | 'timeout'): void {
-    if (this.#finished) return;
-    this.#abortReason = reason;
-    if (this.#controller) this.#controller.abort(new Error(reason));
-  }
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.#controller = controller;
-    if (this.#abortReason) controller.abort(new Error(this.#abortReason));
-  }
-
-  onResponseStart(_c: Dispatcher.DispatchController, statusCode: number): void {
-    this.#status = statusCode;
+  ) {
+    super();
   }
 
   onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -293,13 +281,13 @@ class WholeRequest implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
-    if (this.#finished) return;
-    this.#finished = true;
+    if (this.finished) return;
+    this.finished = true;
     const t = performance.now();
     const text = Buffer.concat(this.#chunks).toString('utf8');
     let problem: string | null = null;
     let tokens = 0;
-    if (this.#status !== 200) problem = `HTTP ${this.#status}: ${text.slice(0, 300)}`;
+    if (this.status !== 200) problem = `HTTP ${this.status}: ${text.slice(0, 300)}`;
     else {
       try {
         const body = JSON.parse(text) as {
@@ -325,14 +313,14 @@ class WholeRequest implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_c: Dispatcher.DispatchController | undefined, err: Error): void {
-    if (this.#finished) return;
-    this.#finished = true;
-    if (this.#abortReason === 'hold') {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.abortReason === 'hold') {
       this.onFinish(this, 'aborted');
       return;
     }
     this.onFinish(this, 'failed');
-    this.stats?.fail(this.#abortReason === 'timeout' ? 'timed out' : `${err.name}: ${err.message}`);
+    this.stats?.fail(this.abortReason === 'timeout' ? 'timed out' : `${err.name}: ${err.message}`);
   }
 }
 
