@@ -5,13 +5,12 @@
 // process of its own so that the client's own busy event loop does not count as the server's latency; it
 // also samples vllm:num_requests_running to show how many streams the server really had open at once.
 // test/overload.test.ts runs the same with 500 streams. Every loop is bounded in count and in time.
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { once } from 'node:events';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { startServer, type RunningServer } from './servers.js';
 import { Client, Pool } from 'undici';
 
-const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
 
 export interface OverloadOptions {
@@ -278,40 +277,6 @@ export function summary(r: OverloadReport): string {
   ].join('\n');
 }
 
-/** The real server as a user runs it, on a free loopback port. */
-export async function startServerProcess(args: string[]): Promise<{ url: string; proc: ChildProcess; logs: () => string; stop: () => Promise<void> }> {
-  const proc = spawn(process.execPath, [CLI, '--port', '0', '--host', '127.0.0.1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  proc.stdout!.setEncoding('utf8').on('data', (d: string) => (log += d));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 30_000);
-    proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
-      log += d;
-      const m = /listening on http:\/\/[^:]+:(\d+)/.exec(log);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${log}`));
-    });
-  });
-  return {
-    url: `http://127.0.0.1:${port}`,
-    proc,
-    logs: () => log,
-    async stop() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      proc.kill('SIGTERM');
-      const timer = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-      await once(proc, 'exit');
-      clearTimeout(timer);
-    },
-  };
-}
-
 /** The two ways to start the streams that bench:overload runs, one after the other on the same server. */
 export const SCENARIOS = {
   // All 5,000 in flight within 0.2 s: the literal test. Reported; /health is not held to 100 ms here.
@@ -331,12 +296,21 @@ async function main(): Promise<number> {
   }
   // OVERLOAD_URL: a server started by hand (to profile it, say); else the built CLI, started here.
   const given = process.env['OVERLOAD_URL'];
-  const server = given
-    ? { url: given, proc: { exitCode: null, kill: () => true } as unknown as ChildProcess, logs: () => '', stop: async () => undefined }
-    : await startServerProcess(['--ttft', '20', '--itl', '5']);
+  const server: Pick<RunningServer, 'url' | 'logs' | 'stop'> & { pid?: number } = given
+    ? { url: given, logs: () => '', stop: async () => undefined }
+    : await startServer('mock', { ttft: 20, itl: 5 });
+  const alive = (): boolean => {
+    if (server.pid === undefined) return true;
+    try {
+      process.kill(server.pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   const watchdog = setTimeout(() => {
     console.error('overload: watchdog: the run did not finish in time');
-    server.proc.kill('SIGKILL');
+    if (server.pid !== undefined) process.kill(server.pid, 'SIGKILL');
     process.exit(2);
   }, 10 * 60_000);
   const problems: string[] = [];
@@ -352,7 +326,7 @@ async function main(): Promise<number> {
       if (name === 'ramp' && report.health.p99 >= 100) problems.push(`${name}: /health p99 ${report.health.p99.toFixed(1)} ms ≥ 100 ms`);
     }
     const errors = server.logs().split('\n').filter((l) => / (ERROR|CRITICAL) /.test(l));
-    if (server.proc.exitCode !== null) problems.push('the server died');
+    if (!alive()) problems.push('the server died');
     if (errors.length) problems.push(`${errors.length} ERROR log lines: ${errors[0]}`);
     console.log(problems.length ? `FAILED: ${problems.join('; ')}` : 'passed');
     return problems.length ? 1 : 0;
