@@ -4,6 +4,7 @@ import type { Next } from 'koa';
 import { ApiError, badRequest } from './errors.js';
 import type { AppContext } from './request.js';
 import type { WorkSlices } from '../model/timing.js';
+import { answerThenDrain } from './linger.js';
 
 /** Reads the body of a request that may carry one, up to the max_body_bytes in force. */
 export const jsonBody = (slices: WorkSlices) =>
@@ -14,8 +15,10 @@ export const jsonBody = (slices: WorkSlices) =>
   await slices.turn();
   const limitBytes = ctx.state.settings.max_body_bytes;
   const declared = Number(ctx.get('content-length') || '0');
-  if (declared > limitBytes) throw tooLarge(limitBytes);
-  const { chunks, size } = await readAll(ctx.req, limitBytes);
+  if (declared > limitBytes) return answerThenDrain(ctx, tooLarge(limitBytes));
+  const read = await readAll(ctx.req, limitBytes);
+  if (read === TOO_LARGE) return answerThenDrain(ctx, tooLarge(limitBytes));
+  const { chunks, size } = read;
   if (size === 0) return next();
   const type = ctx.get('content-type');
   // A client that names no type still means JSON; any other named type is refused.
@@ -31,8 +34,10 @@ export const jsonBody = (slices: WorkSlices) =>
   return next();
 }
 
-/** The whole body, refusing it once it passes the limit (events: cheaper than an async iterator per request). */
-function readAll(req: IncomingMessage, limit: number): Promise<{ chunks: Buffer[]; size: number }> {
+const TOO_LARGE = Symbol('too large');
+
+/** The whole body, or TOO_LARGE once it passes the limit (events: cheaper than an async iterator per request). */
+function readAll(req: IncomingMessage, limit: number): Promise<{ chunks: Buffer[]; size: number } | typeof TOO_LARGE> {
   return new Promise((resolve, reject) => {
     // Gone already (while this request waited its turn): its 'error' and 'close' are past, and no data will come.
     if (req.destroyed) {
@@ -45,8 +50,7 @@ function readAll(req: IncomingMessage, limit: number): Promise<{ chunks: Buffer[
       size += chunk.length;
       if (size > limit) {
         req.off('data', onData);
-        req.resume();
-        reject(tooLarge(limit));
+        resolve(TOO_LARGE);
         return;
       }
       chunks.push(chunk);
