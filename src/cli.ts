@@ -1,18 +1,14 @@
 #!/usr/bin/env node
 // mock-server / aiperf-mock-server: command line and environment → settings → a running server.
+// The command line is read by node:util's parseArgs: strict (unknown flags and stray words are refused with
+// one line), every flag repeatable with the last one winning, and --no-<flag> for each boolean.
 // Priority: command line > MOCK_SERVER_* environment > defaults (openapi.yaml).
-import meow from 'meow';
+import { readFileSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { allowedValues, defaultSettings, parseListItem, parseSettingText, SETTINGS, SettingError, validateSettings, settingSchema, type SettingSpec } from './settings.js';
 import { serve, urlOf } from './index.js';
 import { createLogger } from './log.js';
 import { isWorker, runPrimary, workerSettings } from './cluster.js';
-
-type FlagType = 'string' | 'boolean';
-
-function flagName(s: SettingSpec): string {
-  // meow takes camelCase names and accepts both --fallback-tokenizer and --fallbackTokenizer.
-  return s.flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
-}
 
 function helpText(): string {
   const defaults = defaultSettings();
@@ -39,26 +35,93 @@ ${rows.join('\n')}
 `;
 }
 
-function main(): void {
-  const flags: Record<string, { type: FlagType; shortFlag?: string; isMultiple?: boolean }> = {};
+/** The flags of the command line: one per setting, `--no-<flag>` for each boolean, --help and --version. */
+function flagOptions(): ParseArgsConfig['options'] {
+  const options: NonNullable<ParseArgsConfig['options']> = {
+    help: { type: 'boolean', multiple: true },
+    version: { type: 'boolean', multiple: true },
+  };
   for (const s of SETTINGS) {
-    flags[flagName(s)] = {
-      type: s.kind === 'boolean' ? 'boolean' : 'string',
-      ...(s.short ? { shortFlag: s.short } : {}),
-      ...(s.kind === 'list' ? { isMultiple: true } : {}),
-    };
+    // Every flag may be given again: scripts append overrides, and the last one wins (as with argparse).
+    options[s.flag] = { type: s.kind === 'boolean' ? 'boolean' : 'string', multiple: true, ...(s.short ? { short: s.short } : {}) };
+    if (s.kind === 'boolean') options[`no-${s.flag}`] = { type: 'boolean', multiple: true };
   }
-  const cli = meow(helpText(), {
-    importMeta: import.meta,
-    flags,
-    allowUnknownFlags: false,
-    booleanDefault: undefined,
-    autoHelp: true,
-    autoVersion: true,
-    description: false,
-  });
-  const given = cli.flags as Record<string, string | string[] | boolean | undefined>;
+  return options;
+}
 
+/**
+ * The arguments as parseArgs reads them: --fallbackTokenizer as --fallback-tokenizer (both spellings have
+ * always been accepted), and a negative number after a flag that takes a value as that flag's value, so that
+ * `--ttft -1` is refused for its value, not taken for a flag.
+ */
+function normalizeArgs(argv: readonly string[]): string[] {
+  const takesValue = new Map<string, string>();
+  for (const s of SETTINGS) {
+    if (s.kind === 'boolean') continue;
+    takesValue.set(`--${s.flag}`, s.flag);
+    if (s.short) takesValue.set(`-${s.short}`, s.flag);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--([A-Za-z][\w-]*)(=.*)?$/s.exec(argv[i]!);
+    const arg = m ? `--${m[1]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}${m[2] ?? ''}` : argv[i]!;
+    const flag = takesValue.get(arg);
+    const next = argv[i + 1];
+    if (flag !== undefined && next !== undefined && /^-(?:\d|\.\d)/.test(next)) {
+      out.push(`--${flag}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
+type ArgToken = { kind: 'option'; name: string; value: string | undefined } | { kind: 'positional' | 'option-terminator' };
+
+/** The settings named on the command line, in the order given; the last value of a flag wins, lists add up. */
+function flagSettings(argv: string[], settings: Record<string, unknown>, sourceOf: Map<string, string>): 'help' | 'version' | undefined {
+  const { tokens } = parseArgs({ args: normalizeArgs(argv), options: flagOptions(), strict: true, allowPositionals: false, tokens: true }) as { tokens: ArgToken[] };
+  let asked: 'help' | 'version' | undefined;
+  const lists = new Map<SettingSpec, unknown[]>();
+  for (const t of tokens ?? []) {
+    if (t.kind !== 'option') continue;
+    if (t.name === 'help' || t.name === 'version') {
+      asked ??= t.name;
+      continue;
+    }
+    const negated = t.name.startsWith('no-') ? SETTINGS.find((x) => x.kind === 'boolean' && `no-${x.flag}` === t.name) : undefined;
+    const s = negated ?? SETTINGS.find((x) => x.flag === t.name);
+    if (!s) continue;
+    const label = `--${s.flag}`;
+    sourceOf.set(s.name, label);
+    if (s.kind === 'boolean') {
+      settings[s.name] = negated === undefined;
+    } else if (s.kind === 'list') {
+      // -m a -m b, or -m a,b, or -m '["a","b"]'
+      const v = t.value ?? '';
+      const items = v.trim().startsWith('[') ? (parseSettingText(s, v, label) as unknown[]) : v.split(',').map((x: string) => x.trim()).filter((x: string) => x !== '').map((x: string) => parseListItem(s, x));
+      const list = lists.get(s) ?? [];
+      list.push(...items);
+      lists.set(s, list);
+      settings[s.name] = list;
+    } else {
+      settings[s.name] = parseSettingText(s, t.value ?? '', label);
+    }
+  }
+  return asked;
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** A mistake on the command line: one line naming it, exit 2, never a stack trace. */
+function usageError(message: string): never {
+  process.stderr.write(`mock-server: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+  process.exit(2);
+}
+
+function main(): void {
   const settings: Record<string, unknown> = defaultSettings();
   const sourceOf = new Map<string, string>();
   try {
@@ -68,25 +131,22 @@ function main(): void {
         settings[s.name] = parseSettingText(s, env, s.env);
         sourceOf.set(s.name, s.env);
       }
-      const flag = given[flagName(s)];
-      const label = `--${s.flag}`;
-      if (flag === undefined || (Array.isArray(flag) && flag.length === 0)) continue;
-      if (typeof flag === 'boolean') settings[s.name] = flag;
-      else if (Array.isArray(flag)) {
-        // -m a -m b, or -m a,b, or -m '["a","b"]'
-        settings[s.name] = flag.flatMap((v) => (v.trim().startsWith('[') ? (parseSettingText(s, v, label) as string[]) : v.split(',')))
-          .map((v) => (typeof v === 'string' ? v.trim() : v))
-          .filter((v) => v !== '')
-          .map((v) => (typeof v === 'string' ? parseListItem(s, v) : v));
-      } else settings[s.name] = parseSettingText(s, flag, label);
-      sourceOf.set(s.name, label);
+    }
+    const asked = flagSettings(process.argv.slice(2), settings, sourceOf);
+    if (asked === 'help') {
+      process.stdout.write(helpText());
+      process.exit(0);
+    }
+    if (asked === 'version') {
+      process.stdout.write(`${version()}\n`);
+      process.exit(0);
     }
     validateSettings(settings, (s) => sourceOf.get(s.name) ?? s.name);
   } catch (err) {
-    if (err instanceof SettingError) {
-      process.stderr.write(`mock-server: ${err.message}\n`);
-      process.exit(2);
-    }
+    if (err instanceof SettingError) usageError(err.message);
+    // node:util parseArgs: unknown flags, missing values, stray arguments; its messages are one line.
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_')) usageError(`${(err as Error).message} (mock-server --help lists every flag)`);
     throw err;
   }
 

