@@ -1156,6 +1156,52 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "ok",
+                     *       "settings": {
+                     *         "port": 8000,
+                     *         "host": "0.0.0.0",
+                     *         "workers": 1,
+                     *         "ttft": 100,
+                     *         "itl": 25,
+                     *         "log_level": "INFO",
+                     *         "access_logs": false,
+                     *         "tokenizer_models": [],
+                     *         "fallback_tokenizer": "Qwen/Qwen3-0.6B",
+                     *         "reasoning_tokens": 0,
+                     *         "reasoning_tokens_low": 64,
+                     *         "reasoning_tokens_medium": 256,
+                     *         "reasoning_tokens_high": 1024,
+                     *         "reasoning_field": "both",
+                     *         "ttft_per_input_token": 0,
+                     *         "ttft_stddev": 0,
+                     *         "itl_stddev": 0,
+                     *         "jitter_distribution": "normal",
+                     *         "max_concurrency": 0,
+                     *         "max_queue": 1000,
+                     *         "load_factor": 1,
+                     *         "seed": null,
+                     *         "error_rate": 0,
+                     *         "error_types": [
+                     *           429,
+                     *           500,
+                     *           503,
+                     *           400,
+                     *           401
+                     *         ],
+                     *         "stream_abort_rate": 0,
+                     *         "stream_abort_mode": "error",
+                     *         "startup_delay": 0,
+                     *         "max_body_bytes": 16777216,
+                     *         "tokenizer_dir": null,
+                     *         "api_key": null,
+                     *         "admin_key": null,
+                     *         "configure": true,
+                     *         "shutdown_timeout": 10
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["ConfigureResponse"];
                 };
             };
@@ -1182,6 +1228,59 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "status": "healthy",
+                     *       "pid": 41207,
+                     *       "settings": {
+                     *         "port": 8000,
+                     *         "host": "0.0.0.0",
+                     *         "workers": 1,
+                     *         "ttft": 20,
+                     *         "itl": 5,
+                     *         "log_level": "INFO",
+                     *         "access_logs": false,
+                     *         "tokenizer_models": [],
+                     *         "fallback_tokenizer": "Qwen/Qwen3-0.6B",
+                     *         "reasoning_tokens": 0,
+                     *         "reasoning_tokens_low": 64,
+                     *         "reasoning_tokens_medium": 256,
+                     *         "reasoning_tokens_high": 1024,
+                     *         "reasoning_field": "both",
+                     *         "ttft_per_input_token": 0,
+                     *         "ttft_stddev": 0,
+                     *         "itl_stddev": 0,
+                     *         "jitter_distribution": "normal",
+                     *         "max_concurrency": 0,
+                     *         "max_queue": 1000,
+                     *         "load_factor": 1,
+                     *         "seed": null,
+                     *         "error_rate": 0,
+                     *         "error_types": [
+                     *           429,
+                     *           500,
+                     *           503,
+                     *           400,
+                     *           401
+                     *         ],
+                     *         "stream_abort_rate": 0,
+                     *         "stream_abort_mode": "error",
+                     *         "startup_delay": 0,
+                     *         "max_body_bytes": 16777216,
+                     *         "tokenizer_dir": null,
+                     *         "api_key": null,
+                     *         "admin_key": null,
+                     *         "configure": true,
+                     *         "shutdown_timeout": 10
+                     *       },
+                     *       "tokenizers": {
+                     *         "loaded": [
+                     *           "Qwen/Qwen3-0.6B"
+                     *         ],
+                     *         "failed": {}
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["HealthResponse"];
                 };
             };
@@ -1238,6 +1337,66 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "name": "aiperf-mock-server",
+                     *       "version": "0.1.0",
+                     *       "description": "A stand-in for an LLM inference server, for benchmark tools, SDKs and test suites.",
+                     *       "endpoints": [
+                     *         {
+                     *           "method": "POST",
+                     *           "path": "/v1/chat/completions",
+                     *           "summary": "Echo the user messages as a chat completion"
+                     *         },
+                     *         {
+                     *           "method": "GET",
+                     *           "path": "/health",
+                     *           "summary": "Health and current settings"
+                     *         }
+                     *       ],
+                     *       "settings": {
+                     *         "port": 8000,
+                     *         "host": "0.0.0.0",
+                     *         "workers": 1,
+                     *         "ttft": 20,
+                     *         "itl": 5,
+                     *         "log_level": "INFO",
+                     *         "access_logs": false,
+                     *         "tokenizer_models": [],
+                     *         "fallback_tokenizer": "Qwen/Qwen3-0.6B",
+                     *         "reasoning_tokens": 0,
+                     *         "reasoning_tokens_low": 64,
+                     *         "reasoning_tokens_medium": 256,
+                     *         "reasoning_tokens_high": 1024,
+                     *         "reasoning_field": "both",
+                     *         "ttft_per_input_token": 0,
+                     *         "ttft_stddev": 0,
+                     *         "itl_stddev": 0,
+                     *         "jitter_distribution": "normal",
+                     *         "max_concurrency": 0,
+                     *         "max_queue": 1000,
+                     *         "load_factor": 1,
+                     *         "seed": null,
+                     *         "error_rate": 0,
+                     *         "error_types": [
+                     *           429,
+                     *           500,
+                     *           503,
+                     *           400,
+                     *           401
+                     *         ],
+                     *         "stream_abort_rate": 0,
+                     *         "stream_abort_mode": "error",
+                     *         "startup_delay": 0,
+                     *         "max_body_bytes": 16777216,
+                     *         "tokenizer_dir": null,
+                     *         "api_key": null,
+                     *         "admin_key": null,
+                     *         "configure": true,
+                     *         "shutdown_timeout": 10
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["RootResponse"];
                 };
             };
@@ -1259,6 +1418,11 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example <!DOCTYPE html>
+                     *     <html><head><meta charset="utf8" /><title>aiperf-mock-server</title>...</head>
+                     *     <body><div id="redoc">...</div><script>...</script></body></html>
+                     */
                     "text/html": string;
                 };
             };
@@ -1280,6 +1444,12 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example openapi: 3.1.0
+                     *     info:
+                     *       title: aiperf-mock-server
+                     *     ...
+                     */
                     "application/yaml": string;
                 };
             };
@@ -1301,6 +1471,22 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "openapi": "3.1.0",
+                     *       "info": {
+                     *         "title": "aiperf-mock-server",
+                     *         "version": "0.1.0"
+                     *       },
+                     *       "paths": {
+                     *         "/health": {
+                     *           "get": {
+                     *             "operationId": "getHealth"
+                     *           }
+                     *         }
+                     *       }
+                     *     }
+                     */
                     "application/json": {
                         openapi: string;
                         info: Record<string, never>;

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { parse } from 'yaml';
 import { readFileSync } from 'node:fs';
 import { contractPath } from '../src/contract.js';
+import { defaultSettings } from '../src/settings.js';
 import { readSse, startServer, type RunningServer } from './support/server.js';
 import { ajv, validatorAt } from './support/spec.js';
 
@@ -193,6 +194,30 @@ describe('the examples in openapi.yaml match their own schemas', () => {
     const chat = '#/paths/~1v1~1chat~1completions/post/responses/200/content/application~1json/schema';
     assert.equal(validatorAt(chat)({ id: 'chatcmpl-1' }), false);
     assert.equal(validatorAt('#/components/responses/BadRequest/content/application~1json/schema')({ error: { message: 1 } }), false);
+  });
+
+  test('every operation shows an example of each success answer, in every content type it answers with', () => {
+    const missing: string[] = [];
+    for (const c of calls().filter((x, i, a) => a.findIndex((y) => y.opPointer === x.opPointer) === i)) {
+      for (const [status, r] of Object.entries(c.op.responses)) {
+        if (!/^2\d\d$/.test(status)) continue;
+        for (const [type, m] of Object.entries(deref(r, '').node.content ?? {})) {
+          if (m.example === undefined && Object.keys(m.examples ?? {}).length === 0) missing.push(`${c.op.operationId} ${status} ${type}`);
+        }
+      }
+    }
+    assert.deepEqual(missing, [], 'answers without an example in openapi.yaml');
+  });
+
+  test("the settings in the examples of GET /health, GET / and POST /configure are the server's defaults", () => {
+    const health = DOC.paths['/health']?.['get']?.responses['200']?.content?.['application/json']?.example as JsonObject;
+    const root = DOC.paths['/']?.['get']?.responses['200']?.content?.['application/json']?.example as JsonObject;
+    assert.deepEqual(health['settings'], defaultSettings());
+    assert.deepEqual(root['settings'], defaultSettings());
+    const configure = DOC.paths['/configure']?.['post'];
+    const patch = configure?.requestBody?.content['application/json']?.examples?.['latencies']?.value as JsonObject;
+    const answer = configure?.responses['200']?.content?.['application/json']?.example as JsonObject;
+    assert.deepEqual(answer['settings'], { ...defaultSettings(), ...patch }, 'the configure example answers its latencies example');
   });
 
   test('request bodies, parameters and responses', () => {
