@@ -8,6 +8,8 @@ import type { Deps, OperationHandler } from './deps.js';
 export const docsPagePath = fileURLToPath(new URL('../../../docs/dist/index.html', import.meta.url));
 
 export default function getDocs(_deps: Deps): OperationHandler {
+  // The same bytes for every request: the page finds the origin that served it in the browser (docs/template.hbs),
+  // so no request header, Host included, ever reaches this HTML.
   let page: Buffer | undefined;
   return (ctx) => {
     try {
