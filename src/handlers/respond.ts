@@ -120,20 +120,59 @@ function checkSize(g: Generation, stream: boolean): void {
 /** Runs one inference request to its end: faults, queue, schedule, and the answer. */
 export async function respond(ctx: AppContext, deps: Deps, g: Generation, format: Format, stream: StreamOptions | undefined): Promise<void> {
   checkSize(g, stream !== undefined);
+  await underFaults(ctx, deps, g.model, g.promptTokens, stream !== undefined, (random, forced, metrics, onEnd) =>
+    generate(ctx, deps, g, format, stream, random, forced, metrics, onEnd),
+  );
+}
+
+/** An answer that is one body, not a token stream (embeddings, rankings, images): built after a latency. */
+export interface OnceJob {
+  /** The requested model: the metrics' model_name. */
+  readonly model: string;
+  /** Input tokens, for the metrics and for the wording of an injected context-length error. */
+  readonly promptTokens: number;
+  /** Milliseconds from admission to the answer (X-Mock-TTFT replaces it). */
+  readonly latency: number;
+  /** The answer's body, built when the latency has passed. */
+  body(): object;
+}
+
+/** Runs a one-body request to its end: the same faults, queue, headers, metrics and shutdown as a generation. */
+export async function respondOnce(ctx: AppContext, deps: Deps, job: OnceJob): Promise<void> {
+  await underFaults(ctx, deps, job.model, job.promptTokens, false, async (_random, forced, metrics, onEnd) => {
+    const admitted = await admit(ctx, deps, metrics, job.promptTokens, onEnd);
+    if (!admitted) return;
+    try {
+      if (!(await waitFor(ctx, admitted.start + (forced.ttft ?? job.latency), metrics, onEnd))) return;
+      ctx.body = job.body();
+      metrics.finished('stop', performance.now());
+    } finally {
+      admitted.release();
+    }
+  });
+}
+
+type Run = (random: Random, forced: Forced, metrics: RequestMetrics, onEnd: (end: () => void) => void) => Promise<void>;
+
+/**
+ * The part every inference request shares: the drawn or forced fault, the metrics, and membership of the
+ * requests in flight until the answer is over (a streamed answer goes on after `run` returns).
+ */
+async function underFaults(ctx: AppContext, deps: Deps, model: string, promptTokens: number, stream: boolean, run: Run): Promise<void> {
   const s = ctx.state.settings;
   const forced = forcedBy(ctx);
   const random = requestRandom(s.seed, ctx.state.sequence);
   // Always draw, so a forced error does not shift the draws of what follows.
   const drawn = drawFault(random, s);
   const fault = forced.error ?? drawn;
-  if (fault !== undefined) throw faultError(fault, g.promptTokens);
+  if (fault !== undefined) throw faultError(fault, promptTokens);
 
-  const metrics = deps.metrics.request(g.model, ctx.state.start);
+  const metrics = deps.metrics.request(model, ctx.state.start);
   // Until the answer is over, a shutdown may end this request early; `ending` is set to how, once known.
   let ending: () => void = () => undefined;
   const done = deps.inflight.add(() => ending());
   try {
-    await generate(ctx, deps, g, format, stream, random, forced, metrics, (end) => (ending = end));
+    await run(random, forced, metrics, (end) => (ending = end));
   } finally {
     // A stream's answer goes on after this function returns: it removes itself when it ends.
     // (A client already gone has had its 'close': the stream ended at once.)
@@ -142,17 +181,18 @@ export async function respond(ctx: AppContext, deps: Deps, g: Generation, format
   }
 }
 
-async function generate(
-  ctx: AppContext,
-  deps: Deps,
-  g: Generation,
-  format: Format,
-  stream: StreamOptions | undefined,
-  random: Random,
-  forced: Forced,
-  metrics: RequestMetrics,
-  onEnd: (end: () => void) => void,
-): Promise<void> {
+/** A request let through the admission queue: its slot, and the origin of its schedule. */
+interface Admitted {
+  release: Release;
+  /** Arrival, or the end of the wait in the queue: the wait adds to the latency. */
+  start: number;
+}
+
+/**
+ * Waits for a slot (max_concurrency, FIFO). Undefined when the client left while waiting; throws the 429 of
+ * a full queue, or the 503 of a shutdown that ended the wait.
+ */
+async function admit(ctx: AppContext, deps: Deps, metrics: RequestMetrics, promptTokens: number, onEnd: (end: () => void) => void): Promise<Admitted | undefined> {
   const s = ctx.state.settings;
   let release: Release;
   let queued = false;
@@ -179,14 +219,31 @@ async function generate(
     }
     metrics.finished('abort', performance.now());
     if (stopped) throw shuttingDown();
-    return;
+    return undefined;
   }
   const admitted = performance.now();
-  metrics.admitted(admitted, g.promptTokens);
+  metrics.admitted(admitted, promptTokens);
+  return { release, start: queued ? admitted : ctx.state.start };
+}
+
+async function generate(
+  ctx: AppContext,
+  deps: Deps,
+  g: Generation,
+  format: Format,
+  stream: StreamOptions | undefined,
+  random: Random,
+  forced: Forced,
+  metrics: RequestMetrics,
+  onEnd: (end: () => void) => void,
+): Promise<void> {
+  const s = ctx.state.settings;
+  const admitted = await admit(ctx, deps, metrics, g.promptTokens, onEnd);
+  if (!admitted) return;
+  const { release } = admitted;
   const count = frameCount(g);
   const p = pace(s, {
-    // The wait in the queue adds to TTFT: the schedule starts when a slot is free.
-    start: queued ? admitted : ctx.state.start,
+    start: admitted.start,
     promptTokens: g.promptTokens,
     count,
     random,
@@ -206,6 +263,24 @@ async function generate(
   respondStream(ctx, g, format, p, stream, metrics, release, abortAt !== undefined && abortAt < count ? abortAt : undefined, onEnd, deps.slices);
 }
 
+/**
+ * Sleeps until `deadline`; false when the client left first (the request is over) and throws the 503 when
+ * a shutdown ended the wait.
+ */
+async function waitFor(ctx: AppContext, deadline: number, metrics: RequestMetrics, onEnd: (end: () => void) => void): Promise<boolean> {
+  const sleep = sleepUntil(deadline);
+  // 'close' also comes after a normal answer, when cancelling is a no-op.
+  ctx.res.once('close', sleep.cancel);
+  let stopped = false;
+  onEnd(() => {
+    stopped = true;
+    sleep.cancel();
+  });
+  if (await sleep.done) return true;
+  metrics.finished('abort', performance.now());
+  if (stopped) throw shuttingDown();
+  return false;
+}
 
 /** Waits out the whole schedule, then answers with the full body (same decoding as the stream). */
 async function respondWhole(
@@ -218,19 +293,7 @@ async function respondWhole(
 ): Promise<void> {
   // The tokens' deadlines stand for the times they were generated.
   const due = Array.from({ length: p.count }, (_, k) => p.due(k));
-  const sleep = sleepUntil(due[p.count - 1]!);
-  // 'close' also comes after a normal answer, when cancelling is a no-op.
-  ctx.res.once('close', sleep.cancel);
-  let stopped = false;
-  onEnd(() => {
-    stopped = true;
-    sleep.cancel();
-  });
-  if (!(await sleep.done)) {
-    metrics.finished('abort', performance.now());
-    if (stopped) throw shuttingDown();
-    return;
-  }
+  if (!(await waitFor(ctx, due[p.count - 1]!, metrics, onEnd))) return;
   const decoders = decodersOf(g);
   const outputs = g.plans.map((plan, c): ChoiceOutput => {
     const out = { reasoning: '', content: '', finishReason: plan.finishReason };
