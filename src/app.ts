@@ -84,10 +84,17 @@ function accessLog(deps: Deps) {
   };
 }
 
+/**
+ * What answers while the server is not ready: the server's own pages and every scrape endpoint (a monitor
+ * must see a starting server). Everything else is an inference API, whatever its path (/v1/..., TGI's
+ * /generate, TEI's /rerank).
+ */
+const ALWAYS_ANSWERED = /^\/(?:$|health$|metrics$|configure$|docs$|openapi\.(?:yaml|json)$|[\w/-]+\/metrics$)/;
+
 /** Until the server is ready (startup_delay, tokenizers loading) or once it is stopping, inference answers 503. */
 function readiness(deps: Deps) {
   return function whileStarting(ctx: AppContext, next: Next): Promise<void> {
-    if (!ctx.path.startsWith('/v1/') || deps.ready()) return next();
+    if (deps.ready() || ALWAYS_ANSWERED.test(ctx.path)) return next();
     if (deps.stopping()) throw shuttingDown();
     throw new ApiError(503, 'The server is starting: the model is not ready yet.', null, 'model_not_ready').withHeaders({ 'retry-after': '1' });
   };
