@@ -354,7 +354,7 @@ export interface components {
          */
         Seed: number | null;
         /**
-         * @description Share of inference requests answered with an error drawn from error_types.
+         * @description Percentage (0 to 100) of inference requests answered with an error drawn from error_types, as the later AIPerf mock's --error-rate means it.
          * @default 0
          */
         ErrorRate: number;
@@ -375,7 +375,7 @@ export interface components {
          */
         ErrorTypes: components["schemas"]["ErrorCode"][];
         /**
-         * @description Share of streams cut after a random number of tokens.
+         * @description Percentage (0 to 100) of streams cut after a random number of tokens; a percentage like error_rate.
          * @default 0
          */
         StreamAbortRate: number;

@@ -88,18 +88,18 @@ describe('the fault draws (seeded samples of the model itself)', () => {
   const N = 100_000;
   const settings = (error_rate: number, error_types: ErrorCode[] = [429, 500, 503, 400, 401]) => ({ error_rate, error_types });
 
-  it('drawFault: a share error_rate of requests fails, evenly over error_types', () => {
-    const drawn = Array.from({ length: N }, (_, i) => drawFault(requestRandom(7, i), settings(0.2)));
+  it('drawFault: error_rate percent of requests fails, evenly over error_types', () => {
+    const drawn = Array.from({ length: N }, (_, i) => drawFault(requestRandom(7, i), settings(20)));
     const failed = drawn.filter((d) => d !== undefined);
     binomialNear(failed.length, N, 0.2, 'failed');
     for (const code of [429, 500, 503, 400, 401]) binomialNear(failed.filter((d) => d === code).length, failed.length, 0.2, `share of ${code}`);
     assert.ok(Array.from({ length: 1000 }, (_, i) => drawFault(requestRandom(7, i), settings(0))).every((d) => d === undefined), 'rate 0: none');
-    assert.ok(Array.from({ length: 1000 }, (_, i) => drawFault(requestRandom(7, i), settings(1, [503]))).every((d) => d === 503), 'rate 1: all');
+    assert.ok(Array.from({ length: 1000 }, (_, i) => drawFault(requestRandom(7, i), settings(100, [503]))).every((d) => d === 503), 'rate 100: all');
   });
 
-  it('drawAbort: a share stream_abort_rate of streams is cut, at a position uniform over the stream', () => {
+  it('drawAbort: stream_abort_rate percent of streams is cut, at a position uniform over the stream', () => {
     const tokens = 10;
-    const at = Array.from({ length: N }, (_, i) => drawAbort(requestRandom(8, i), { stream_abort_rate: 0.3 }, tokens));
+    const at = Array.from({ length: N }, (_, i) => drawAbort(requestRandom(8, i), { stream_abort_rate: 30 }, tokens));
     const cut = at.filter((a): a is number => a !== undefined);
     binomialNear(cut.length, N, 0.3, 'cut');
     assert.ok(cut.every((a) => Number.isInteger(a) && a >= 0 && a < tokens));
@@ -107,7 +107,7 @@ describe('the fault draws (seeded samples of the model itself)', () => {
   });
 
   it('one seed, one sequence of faults; each request its own', () => {
-    const run = (seed: number): Array<number | undefined> => Array.from({ length: 200 }, (_, i) => drawFault(requestRandom(seed, i), settings(0.5)));
+    const run = (seed: number): Array<number | undefined> => Array.from({ length: 200 }, (_, i) => drawFault(requestRandom(seed, i), settings(50)));
     assert.deepEqual(run(1), run(1));
     assert.notDeepEqual(run(1), run(2));
   });
@@ -256,7 +256,7 @@ describe('error_rate and error_types', () => {
   }
 
   it('answers that share of requests with errors, drawn evenly from error_types, each in OpenAI shape', async () => {
-    const server = await startServer(['-t', '0', '-i', '0', '--error-rate', '0.3', '--error-types', '429,503', '--seed', '99']);
+    const server = await startServer(['-t', '0', '-i', '0', '--error-rate', '30', '--error-types', '429,503', '--seed', '99']);
     try {
       const N = 600;
       const got = await statuses(server.url, N, 20);
@@ -269,18 +269,18 @@ describe('error_rate and error_types', () => {
     }
   });
 
-  it('every error type by default; error_rate 1 fails every request, 0 none (/configure)', async () => {
-    const server = await startServer(['-t', '0', '-i', '0', '--seed', '3'], { MOCK_SERVER_ERROR_RATE: '1' });
+  it('every error type by default; error_rate 100 fails every request, 0 none (/configure)', async () => {
+    const server = await startServer(['-t', '0', '-i', '0', '--seed', '3'], { MOCK_SERVER_ERROR_RATE: '100' });
     try {
       const N = 500;
       const got = await statuses(server.url, N, 25);
-      assert.ok(!got.includes(200), 'error_rate 1: every request fails');
+      assert.ok(!got.includes(200), 'error_rate 100: every request fails');
       for (const status of [400, 401, 429, 500, 503]) binomialNear(got.filter((s) => s === status).length, N, 0.2, `share of ${status}`);
       assert.equal((await postJson(`${server.url}/configure`, { error_rate: 0 })).status, 200);
       assert.deepEqual([...new Set(await statuses(server.url, 50, 25))], [200], 'error_rate 0: none fails');
-      assert.equal((await postJson(`${server.url}/configure`, { error_rate: 1, error_types: [401] })).status, 200);
+      assert.equal((await postJson(`${server.url}/configure`, { error_rate: 100, error_types: [401] })).status, 200);
       assert.deepEqual([...new Set(await statuses(server.url, 20, 10))], [401]);
-      for (const bad of [{ error_rate: 1.5 }, { error_types: [] }, { error_types: [404] }, { error_types: [500, 500] }]) {
+      for (const bad of [{ error_rate: 100.5 }, { error_types: [] }, { error_types: [404] }, { error_types: [500, 500] }]) {
         assert.equal((await postJson(`${server.url}/configure`, bad)).status, 400, JSON.stringify(bad));
       }
     } finally {
@@ -290,7 +290,7 @@ describe('error_rate and error_types', () => {
 
   it('with a seed, the same requests fail the same way on every run; another seed, another way', async () => {
     const run = async (seed: string): Promise<number[]> => {
-      const server = await startServer(['-t', '0', '-i', '0', '--error-rate', '0.5', '--seed', seed]);
+      const server = await startServer(['-t', '0', '-i', '0', '--error-rate', '50', '--seed', seed]);
       try {
         return await statuses(server.url, 60);
       } finally {
@@ -306,7 +306,7 @@ describe('error_rate and error_types', () => {
 
 describe('stream_abort_rate', () => {
   it('cuts that share of streams after a random number of tokens (error mode: error event, then [DONE])', async () => {
-    const server = await startServer(['-t', '0', '-i', '0', '--stream-abort-rate', '0.4', '--seed', '5']);
+    const server = await startServer(['-t', '0', '-i', '0', '--stream-abort-rate', '40', '--seed', '5']);
     try {
       const N = 400;
       const TOKENS = 8;
@@ -344,7 +344,7 @@ describe('stream_abort_rate', () => {
   });
 
   it('close mode drops the connection instead; set through the environment, changed with /configure', async () => {
-    const server = await startServer(['-t', '0', '-i', '1'], { MOCK_SERVER_STREAM_ABORT_RATE: '0.5', MOCK_SERVER_STREAM_ABORT_MODE: 'close', MOCK_SERVER_SEED: '11' });
+    const server = await startServer(['-t', '0', '-i', '1'], { MOCK_SERVER_STREAM_ABORT_RATE: '50', MOCK_SERVER_STREAM_ABORT_MODE: 'close', MOCK_SERVER_SEED: '11' });
     try {
       const N = 200;
       const cuts = await Promise.all(Array.from({ length: N }, async () => readCut(await postJson(server.url + CHAT, chat({ stream: true, max_tokens: 6 })))));

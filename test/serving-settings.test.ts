@@ -43,9 +43,9 @@ const KNOBS: Knob[] = [
   knob('max_queue', 1000, '16', 16, -1),
   knob('load_factor', 1, '2.5', 2.5, 0.5),
   knob('seed', null, '77', 77, -1),
-  knob('error_rate', 0, '0.25', 0.25, 1.5),
+  knob('error_rate', 0, '25', 25, 150),
   knob('error_types', [429, 500, 503, 400, 401], '429,503', [429, 503], [404], '[429,503]'),
-  knob('stream_abort_rate', 0, '0.1', 0.1, 2),
+  knob('stream_abort_rate', 0, '10', 10, 200),
   knob('stream_abort_mode', 'error', 'close', 'close', 'reset'),
   knob('startup_delay', 0, '10', 10, -5),
 ];
@@ -146,11 +146,11 @@ describe('realistic-serving settings', () => {
 
   it('MOCK_SERVER_* variables set every one of them, and the command line wins over them', async () => {
     const env = Object.fromEntries(KNOBS.map((k) => [k.env, k.envText]));
-    const server = await startServer(['--error-rate', '0.75', '--seed', 'null'], env);
+    const server = await startServer(['--error-rate', '75', '--seed', 'null'], env);
     try {
       const s = await settingsOf(server);
       for (const k of KNOBS) {
-        if (k.name === 'error_rate') assert.equal(s.error_rate, 0.75, 'the command line wins');
+        if (k.name === 'error_rate') assert.equal(s.error_rate, 75, 'the command line wins');
         else if (k.name === 'seed') assert.equal(s.seed, null, '--seed null: no seed');
         else assert.deepEqual(s[k.name], k.value, k.name);
       }
@@ -161,7 +161,7 @@ describe('realistic-serving settings', () => {
 
   it('refuses a bad value on the command line or in the environment with one line naming it, exit code 2', async () => {
     for (const [args, env, names] of [
-      [['--error-rate', '2'], {}, '--error-rate'],
+      [['--error-rate', '101'], {}, '--error-rate'],
       [['--jitter-distribution', 'uniform'], {}, '--jitter-distribution'],
       [['--error-types', '404'], {}, '--error-types'],
       [['--max-concurrency', '-1'], {}, '--max-concurrency'],

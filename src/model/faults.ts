@@ -35,15 +35,18 @@ export function faultError(code: ErrorCode, promptTokens: number): ApiError {
 /** The error this request draws, if any (always one draw, so later draws stay reproducible). */
 export function drawFault(r: Random, s: Pick<Settings, 'error_rate' | 'error_types'>): ErrorCode | undefined {
   const u = r.next();
-  if (u >= s.error_rate) return undefined;
-  // Reuse the draw: below error_rate it is uniform in [0, error_rate).
-  const i = Math.min(s.error_types.length - 1, Math.floor((u / s.error_rate) * s.error_types.length));
+  // error_rate is a percentage (the later AIPerf mock's --error-rate); the draw is a share.
+  const share = s.error_rate / 100;
+  if (u >= share) return undefined;
+  // Reuse the draw: below the share it is uniform in [0, share).
+  const i = Math.min(s.error_types.length - 1, Math.floor((u / share) * s.error_types.length));
   return s.error_types[i];
 }
 
-/** After how many tokens this stream is cut, if it is (a share stream_abort_rate, uniform over its length). */
+/** After how many tokens this stream is cut, if it is (stream_abort_rate percent of streams, uniform over its length). */
 export function drawAbort(r: Random, s: Pick<Settings, 'stream_abort_rate'>, tokens: number): number | undefined {
   const u = r.next();
-  if (u >= s.stream_abort_rate) return undefined;
-  return Math.floor((u / s.stream_abort_rate) * tokens);
+  const share = s.stream_abort_rate / 100;
+  if (u >= share) return undefined;
+  return Math.floor((u / share) * tokens);
 }
