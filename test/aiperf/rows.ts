@@ -1,0 +1,50 @@
+// The endpoint types AIPerf benchmarks against this server in test/aiperf.test.ts, one row each. A new endpoint
+// in the server is one more row here; the names are AIPerf's --endpoint-type values (its plugin registry,
+// aiperf/plugin/plugins.yaml, under `endpoint:`), and the paths it posts to are the registry's endpoint_path.
+
+export interface AiperfRow {
+  /** AIPerf's --endpoint-type. */
+  endpointType: string;
+  /** --streaming: TTFT and ITL are measured only on streamed answers. */
+  streaming: boolean;
+  /**
+   * `tokens`: the answer is generated text, so OSL (asked with --osl and ignore_eos) and the latency model apply.
+   * `body`: one body per request (embeddings, rankings, images): AIPerf counts no output tokens.
+   */
+  answer: 'tokens' | 'body';
+  /**
+   * How many prompt tokens the server's usage counts beyond AIPerf's ISL, or null where the answer carries no
+   * usage.prompt_tokens. AIPerf's ISL is its own tokenizer's count of the text it generated (bare text: it does not
+   * apply the chat template unless --apply-chat-template); the server counts what the model would see.
+   */
+  promptOverhead: number | null;
+  /** Flags this endpoint type needs beyond the common ones (e.g. passages per ranking request). */
+  args?: readonly string[];
+}
+
+/**
+ * Qwen3's chat template wraps one user message in `<|im_start|>user\n` … `<|im_end|>\n<|im_start|>assistant\n`:
+ * 3 tokens before the text and 5 after it, for every prompt.
+ */
+const QWEN3_ONE_USER_MESSAGE = 8;
+
+/** For the ranking rows: a fixed number of passages per request, so the request bodies are all alike. */
+export const RANKINGS_ARGS: readonly string[] = ['--rankings-passages-mean', '4', '--rankings-passages-stddev', '0'];
+
+export const ROWS: readonly AiperfRow[] = [
+  { endpointType: 'chat', streaming: true, answer: 'tokens', promptOverhead: QWEN3_ONE_USER_MESSAGE },
+  { endpointType: 'chat', streaming: false, answer: 'tokens', promptOverhead: QWEN3_ONE_USER_MESSAGE },
+  { endpointType: 'completions', streaming: true, answer: 'tokens', promptOverhead: 0 },
+  { endpointType: 'completions', streaming: false, answer: 'tokens', promptOverhead: 0 },
+  // As the server answers them (issue 11), one line each, e.g.:
+  // { endpointType: 'embeddings', streaming: false, answer: 'body', promptOverhead: 0 },
+  // { endpointType: 'nim_rankings', streaming: false, answer: 'body', promptOverhead: null, args: RANKINGS_ARGS },
+  // { endpointType: 'hf_tei_rankings', streaming: false, answer: 'body', promptOverhead: null, args: RANKINGS_ARGS },
+  // { endpointType: 'cohere_rankings', streaming: false, answer: 'body', promptOverhead: null, args: RANKINGS_ARGS },
+  // { endpointType: 'huggingface_generate', streaming: true, answer: 'tokens', promptOverhead: null },
+  // { endpointType: 'image_generation', streaming: false, answer: 'body', promptOverhead: null },
+];
+
+export function rowName(row: AiperfRow): string {
+  return `${row.endpointType}${row.streaming ? ' (streaming)' : ''}`;
+}
