@@ -98,7 +98,11 @@ describe('exact text', () => {
       const chunks = await chatStream({ model: 'm', messages: user('👨‍👩‍👧‍👦🇫🇷'), max_tokens: cap });
       const text = contentOf(chunks);
       assert.ok(!text.includes('\uFFFD'), `cap ${cap}: ${JSON.stringify(text)}`);
-      assert.ok('👨‍👩‍👧‍👦🇫🇷'.startsWith(text), `cap ${cap}: ${JSON.stringify(text)} is not a prefix`);
+      // The tokens of a character cut in two go out as as many vertical tabs (a gap, see test/seam.test.ts).
+      const [, prefix, gaps] = /^([^\v]*)(\v*)$/.exec(text)!;
+      assert.ok('👨‍👩‍👧‍👦🇫🇷'.startsWith(prefix!), `cap ${cap}: ${JSON.stringify(text)} is not a prefix and gaps`);
+      assert.ok(gaps!.length < 4, `cap ${cap}: ${JSON.stringify(text)}`);
+      assert.equal(chunks.length, cap);
     }
   });
 });
@@ -108,7 +112,8 @@ describe('output length', () => {
     const body = await chatWhole({ model: 'm', messages: user('ab cd'), max_tokens: 7, ignore_eos: true });
     assert.equal(body.usage.completion_tokens, 7);
     assert.equal(body.choices[0]!.finish_reason, 'length');
-    assert.ok(body.choices[0]!.message.content!.startsWith('ab cdab cd'), body.choices[0]!.message.content!);
+    // Passes of the prompt are kept apart by a vertical tab, a token that never merges (see test/seam.test.ts).
+    assert.equal(body.choices[0]!.message.content, 'ab cd\vab cd\vab');
     const chunks = await chatStream({ model: 'm', messages: user('ab cd'), max_completion_tokens: 300, ignore_eos: true });
     assert.equal(chunks.length, 300);
     assert.equal(chunks.at(-1)!.choices[0]!.finish_reason, 'length');
@@ -177,8 +182,8 @@ describe('legacy completions', () => {
 
   it('puts the prompt first with echo, streamed or not, and honors the cap and ignore_eos', async () => {
     const body = await complete({ model: 'm', prompt: 'one two', echo: true, max_tokens: 5, ignore_eos: true });
-    // "one", " two" repeated to 5 tokens, after the echoed prompt.
-    assert.equal(body.choices[0]!.text, 'one two' + 'one twoone twoone');
+    // "one", " two", the vertical tab between passes, "one", " two": 5 tokens, after the echoed prompt.
+    assert.equal(body.choices[0]!.text, 'one two' + 'one two\vone two');
     assert.equal(body.usage.completion_tokens, 5);
     assert.equal(body.choices[0]!.finish_reason, 'length');
     const chunks = await textStream({ model: 'm', prompt: 'one two', echo: true, stream_options: { include_usage: true } });

@@ -2,7 +2,7 @@
 import { FrameTemplate, frame } from '../http/frame.js';
 import { badRequest } from '../http/errors.js';
 import { randomId } from '../http/request.js';
-import { passageFor, plan } from '../model/generation.js';
+import { plan } from '../model/generation.js';
 import { chatEcho, chatPromptTokens } from '../model/prompt.js';
 import { respond, type Format, type TokenKind } from './respond.js';
 import { tokenizerFor, type Deps, type OperationHandler } from './deps.js';
@@ -29,7 +29,7 @@ export default function createChatCompletion(deps: Deps): OperationHandler {
         minTokens: body.min_tokens ?? 0,
         reasoningTokens: reasoningTokens(body.reasoning_effort, settings),
       },
-      () => passageFor(tokenizer),
+      tokenizer,
     );
     const generation = {
       model: body.model,

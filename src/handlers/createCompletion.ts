@@ -2,7 +2,7 @@
 import { FrameTemplate, frame } from '../http/frame.js';
 import { badRequest } from '../http/errors.js';
 import { randomId } from '../http/request.js';
-import { passageFor, plan } from '../model/generation.js';
+import { plan } from '../model/generation.js';
 import { completionPrompts, promptCount, unknownTokenId } from '../model/prompt.js';
 import { MAX_CHOICES } from '../model/limits.js';
 import { respond, type Format } from './respond.js';
@@ -39,7 +39,7 @@ export default function createCompletion(deps: Deps): OperationHandler {
           minTokens: body.min_tokens ?? 0,
           reasoningTokens: 0,
         },
-        () => passageFor(tokenizer),
+        tokenizer,
       );
       return Array.from({ length: n }, () => one);
     });

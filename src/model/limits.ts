@@ -23,8 +23,9 @@ export function outputTokens(plans: readonly OutputPlan[]): number {
 
 /**
  * An upper bound of the UTF-8 bytes of the plans' text (reasoning counted twice: it may fill two fields).
- * Output cycles through its source, so it is at most as many whole passes over the source as it needs;
- * the source's bytes are summed once per distinct plan (the n choices of a prompt share one).
+ * Output cycles through its source, so it is at most as many whole passes over the source as it needs, plus
+ * the gap tokens that stand in for a field's last few; the source's bytes are summed once per distinct plan
+ * (the n choices of a prompt share one).
  */
 export function textBytesBound(plans: readonly OutputPlan[], bytesOf: (id: number) => number): number {
   const sourceBytes = new Map<OutputPlan, number>();
@@ -38,7 +39,8 @@ export function textBytesBound(plans: readonly OutputPlan[], bytesOf: (id: numbe
       for (const id of p.source) bytes += bytesOf(id);
       sourceBytes.set(p, bytes);
     }
-    bound += (2 * Math.ceil(p.reasoning / n) + Math.ceil(p.content / n)) * bytes;
+    const gaps = 2 * (p.reasoning - p.reasoningGapAt) + (p.content - p.contentGapAt);
+    bound += (2 * Math.ceil(p.reasoning / n) + Math.ceil(p.content / n)) * bytes + (gaps > 0 ? gaps * bytesOf(p.gap) : 0);
     if (bound > MAX_TEXT_BYTES) return bound;
   }
   return bound;
