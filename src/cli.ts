@@ -5,7 +5,7 @@
 // Priority: command line > MOCK_SERVER_* environment > defaults (openapi.yaml).
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { allowedValues, defaultSettings, parseListItem, parseSettingText, SETTINGS, SettingError, validateSettings, settingSchema, type SettingSpec } from './settings.js';
+import { aliasEnv, ALIASES, allowedValues, defaultSettings, parseListItem, parseSettingText, SETTINGS, SHORTCUTS, SettingError, validateSettings, settingSchema, type SettingSpec } from './settings.js';
 import { serve, urlOf } from './index.js';
 import { createLogger } from './log.js';
 import { isWorker, runPrimary, workerSettings } from './cluster.js';
@@ -15,8 +15,11 @@ function helpText(): string {
   const rows = SETTINGS.map((s) => {
     const flags = `${s.short ? `-${s.short}, ` : '    '}--${s.flag}${s.kind === 'boolean' ? '' : s.kind === 'list' ? (s.name === 'tokenizer_models' ? ' <model>...' : ' <value>...') : ' <value>'}`;
     const desc = settingSchema(s.name).description ?? '';
-    return `  ${flags}\n      ${desc}\n      env ${s.env}   default ${JSON.stringify(defaults[s.name])}   allowed: ${allowedValues(s.name)}`;
+    const aliases = Object.keys(ALIASES).filter((a) => ALIASES[a] === s.name);
+    const also = aliases.length ? `\n      also ${aliases.map((a) => `--${a} (${aliasEnv(a)})`).join(', ')}` : '';
+    return `  ${flags}\n      ${desc}\n      env ${s.env}   default ${JSON.stringify(defaults[s.name])}   allowed: ${allowedValues(s.name)}${also}`;
   });
+  const shortcuts = SHORTCUTS.map((x) => `  -${x.short}, --${x.flag}\n      ${x.description}\n      env ${x.env}=true`);
   return `
   An OpenAI-compatible mock LLM server: echoes prompts token by token with the model's real tokenizer,
   after a configured time to first token and with a configured inter-token latency.
@@ -26,6 +29,10 @@ function helpText(): string {
 
   Options (command line > environment > default)
 ${rows.join('\n')}
+
+  Shortcuts (settings given after them win)
+${shortcuts.join('\n')}
+
       --help        Show this help (-h is the host)
       --version     Show the version
 
@@ -46,6 +53,8 @@ function flagOptions(): ParseArgsConfig['options'] {
     options[s.flag] = { type: s.kind === 'boolean' ? 'boolean' : 'string', multiple: true, ...(s.short ? { short: s.short } : {}) };
     if (s.kind === 'boolean') options[`no-${s.flag}`] = { type: 'boolean', multiple: true };
   }
+  for (const [alias, name] of Object.entries(ALIASES)) options[alias] = { type: settingOf(name).kind === 'boolean' ? 'boolean' : 'string', multiple: true };
+  for (const x of SHORTCUTS) options[x.flag] = { type: 'boolean', multiple: true, short: x.short };
   return options;
 }
 
@@ -61,6 +70,7 @@ function normalizeArgs(argv: readonly string[]): string[] {
     takesValue.set(`--${s.flag}`, s.flag);
     if (s.short) takesValue.set(`-${s.short}`, s.flag);
   }
+  for (const [alias, name] of Object.entries(ALIASES)) if (settingOf(name).kind !== 'boolean') takesValue.set(`--${alias}`, alias);
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const m = /^--([A-Za-z][\w-]*)(=.*)?$/s.exec(argv[i]!);
@@ -88,10 +98,19 @@ function flagSettings(argv: string[], settings: Record<string, unknown>, sourceO
       asked ??= t.name;
       continue;
     }
+    const shortcut = SHORTCUTS.find((x) => x.flag === t.name);
+    if (shortcut) {
+      for (const [name, value] of Object.entries(shortcut.settings())) {
+        settings[name] = value;
+        sourceOf.set(name, `--${shortcut.flag}`);
+      }
+      continue;
+    }
     const negated = t.name.startsWith('no-') ? SETTINGS.find((x) => x.kind === 'boolean' && `no-${x.flag}` === t.name) : undefined;
-    const s = negated ?? SETTINGS.find((x) => x.flag === t.name);
+    const alias = ALIASES[t.name];
+    const s = negated ?? (alias ? settingOf(alias) : SETTINGS.find((x) => x.flag === t.name));
     if (!s) continue;
-    const label = `--${s.flag}`;
+    const label = `--${alias ? t.name : s.flag}`;
     sourceOf.set(s.name, label);
     if (s.kind === 'boolean') {
       settings[s.name] = negated === undefined;
@@ -110,6 +129,34 @@ function flagSettings(argv: string[], settings: Record<string, unknown>, sourceO
   return asked;
 }
 
+function settingOf(name: string): SettingSpec {
+  const s = SETTINGS.find((x) => x.name === name);
+  if (!s) throw new Error(`no setting ${name}`);
+  return s;
+}
+
+/** The environment's settings: shortcuts first, then the later mock's names, then each setting's own variable. */
+function envSettings(settings: Record<string, unknown>, sourceOf: Map<string, string>): void {
+  for (const x of SHORTCUTS) {
+    const v = process.env[x.env];
+    if (v === undefined || v === '') continue;
+    if (!/^(1|true|yes|on|0|false|no|off)$/i.test(v.trim())) usageError(`invalid ${x.env} value ${JSON.stringify(v)}: must be true or false`);
+    if (!/^(1|true|yes|on)$/i.test(v.trim())) continue;
+    for (const [name, value] of Object.entries(x.settings())) {
+      settings[name] = value;
+      sourceOf.set(name, x.env);
+    }
+  }
+  const given = (env: string, s: SettingSpec): void => {
+    const v = process.env[env];
+    if (v === undefined || v === '') return;
+    settings[s.name] = parseSettingText(s, v, env);
+    sourceOf.set(s.name, env);
+  };
+  for (const [alias, name] of Object.entries(ALIASES)) given(aliasEnv(alias), settingOf(name));
+  for (const s of SETTINGS) given(s.env, s);
+}
+
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
@@ -125,13 +172,7 @@ function main(): void {
   const settings: Record<string, unknown> = defaultSettings();
   const sourceOf = new Map<string, string>();
   try {
-    for (const s of SETTINGS) {
-      const env = process.env[s.env];
-      if (env !== undefined && env !== '') {
-        settings[s.name] = parseSettingText(s, env, s.env);
-        sourceOf.set(s.name, s.env);
-      }
-    }
+    envSettings(settings, sourceOf);
     const asked = flagSettings(process.argv.slice(2), settings, sourceOf);
     if (asked === 'help') {
       process.stdout.write(helpText());

@@ -19,6 +19,8 @@ export interface SchemaNode {
   allOf?: SchemaNode[];
   items?: SchemaNode;
   properties?: Record<string, SchemaNode>;
+  /** A setting that is a latency: `--fast` sets it to zero. */
+  'x-latency'?: boolean;
 }
 
 export interface Contract {

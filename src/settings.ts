@@ -54,6 +54,52 @@ export const SETTINGS: readonly SettingSpec[] = [
   spec('admin_key', 'string', undefined, true),
   spec('configure', 'boolean'),
   spec('shutdown_timeout', 'number'),
+  // Rankings (NIM, TEI, Cohere): the later AIPerf mock's names.
+  spec('ranking_base_latency', 'number'),
+  spec('ranking_per_passage_latency', 'number'),
+  // Embeddings: the vector length, and the later AIPerf mock's latency names.
+  spec('embedding_dimensions', 'integer'),
+  spec('embedding_base_latency', 'number'),
+  spec('embedding_per_input_latency', 'number'),
+];
+
+/**
+ * The later AIPerf mock's names for settings that exist here under another name: accepted on the command line
+ * (`--random-seed`) and in the environment (`MOCK_SERVER_RANDOM_SEED`), so its command lines work unchanged.
+ * The setting keeps its one name everywhere else (/configure, /health, the docs).
+ */
+export const ALIASES: Readonly<Record<string, SettingName>> = {
+  'random-seed': 'seed',
+  tokenizer: 'fallback_tokenizer',
+  'models-ready-delay-seconds': 'startup_delay',
+};
+
+export const aliasEnv = (flag: string): string => `MOCK_SERVER_${flag.replaceAll('-', '_').toUpperCase()}`;
+
+/** Flags that stand for several settings at once; the settings given after them on the command line win. */
+export interface Shortcut {
+  readonly flag: string;
+  readonly short: string;
+  readonly env: string;
+  readonly description: string;
+  settings(): Partial<Settings>;
+}
+
+export const SHORTCUTS: readonly Shortcut[] = [
+  {
+    flag: 'fast',
+    short: 'f',
+    env: 'MOCK_SERVER_FAST',
+    description: 'Every latency zero: each setting marked x-latency in openapi.yaml (ttft, itl, their jitter, ...).',
+    settings: () => Object.fromEntries(SETTINGS.filter((s) => settingSchema(s.name)['x-latency'] === true).map((s) => [s.name, 0])),
+  },
+  {
+    flag: 'verbose',
+    short: 'v',
+    env: 'MOCK_SERVER_VERBOSE',
+    description: 'Log at DEBUG: the same as --log-level DEBUG.',
+    settings: () => ({ log_level: 'DEBUG' }),
+  },
 ];
 
 /** The settings as answers show them: secrets replaced by a marker, so they never leave the process. */

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { postJson, runCli, startServer, ROOT } from './support/server.js';
 import type { HealthBody } from '../src/types.js';
+import { SETTINGS, settingSchema } from '../src/settings.js';
 
 const LENML = join(ROOT, 'node_modules', '@lenml');
 const LLAMA3 = join(LENML, 'tokenizer-llama3', 'models');
@@ -159,6 +160,41 @@ describe('command line', () => {
     const v = await runCli(['--version']);
     assert.equal(v.code, 0);
     assert.match(v.stdout.trim(), /^\d+\.\d+\.\d+/);
+  });
+
+  it("takes the later AIPerf mock's command line: --fast, -v, --random-seed, --tokenizer, --models-ready-delay-seconds", async () => {
+    const fast = await healthOf(['--ttft', '7', '--fast', '--itl', '3', '-v']);
+    const latencies = SETTINGS.filter((x) => settingSchema(x.name)['x-latency'] === true).map((x) => x.name);
+    assert.ok(latencies.includes('ttft') && latencies.includes('itl') && latencies.includes('ttft_per_input_token'));
+    for (const name of latencies) assert.equal(fast.settings[name], name === 'itl' ? 3 : 0, `--fast zeroes ${name}; the --itl after it wins`);
+    assert.equal(fast.settings.log_level, 'DEBUG', '-v is --log-level DEBUG');
+
+    const aliases = await healthOf(['--random-seed', '5', '--tokenizer', 'Qwen/Qwen3-0.6B', '--models-ready-delay-seconds', '0.25']);
+    assert.equal(aliases.settings.seed, 5);
+    assert.equal(aliases.settings.fallback_tokenizer, 'Qwen/Qwen3-0.6B');
+    assert.equal(aliases.settings.startup_delay, 0.25);
+
+    const env = await healthOf([], { MOCK_SERVER_FAST: 'true', MOCK_SERVER_ITL: '4', MOCK_SERVER_RANDOM_SEED: '6', MOCK_SERVER_VERBOSE: '1' });
+    assert.equal(env.settings.ttft, 0);
+    assert.equal(env.settings.itl, 4, "a setting's own variable beats the shortcut");
+    assert.equal(env.settings.seed, 6);
+    assert.equal(env.settings.log_level, 'DEBUG');
+
+    const { stdout } = await runCli(['--help']);
+    assert.match(stdout, /-f, --fast\n.*\n\s+env MOCK_SERVER_FAST=true/);
+    assert.match(stdout, /-v, --verbose/);
+    assert.match(stdout, /also --random-seed \(MOCK_SERVER_RANDOM_SEED\)/);
+    const bad = await runCli([], { MOCK_SERVER_FAST: 'maybe' });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr.trim(), /^mock-server: invalid MOCK_SERVER_FAST value "maybe"/);
+  });
+
+  it('marks every latency setting, so --fast reaches each one', () => {
+    for (const s of SETTINGS) {
+      const sch = settingSchema(s.name);
+      const looksLikeLatency = /(^|_)(ttft|itl)(_|$)|latency/.test(s.name) && sch.type === 'number';
+      assert.equal(sch['x-latency'] === true, looksLikeLatency, `${s.name}: x-latency in openapi.yaml`);
+    }
   });
 
   it('writes one access line per request with -a, and none without', async () => {
