@@ -57,6 +57,9 @@ export class SseWriter {
     else this.res.flushHeaders();
     // Not res.destroy(): that discards what is still queued (the headers, the frames before the cut), and
     // the client must see them first. destroySoon closes the socket once everything written has left.
+    // Node 24 holds a response's writes of this tick in the response itself (corked until the next tick), not
+    // yet in the socket: hand them to the socket first, or the socket ends before they reach it.
+    while (this.res.writableCorked > 0) this.res.uncork();
     const socket = this.res.socket;
     if (socket) socket.destroySoon();
     else this.res.destroy();
