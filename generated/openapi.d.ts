@@ -56,6 +56,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/embeddings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Embed texts or token ids as unit vectors
+         * @description OpenAI's embeddings API. `input` is a string, an array of strings, an array of token ids, or an array of
+         *     such arrays; each input gets one vector, in order. Instead of `input`, a body may hold chat `messages`
+         *     (vLLM's chat-shaped embedding request, which AIPerf's `chat_embeddings` endpoint type sends here): the
+         *     conversation, rendered with the model's chat template, is one input.
+         *
+         *     Vectors are deterministic: the same input and model give the same vector in every request and every
+         *     run, and different inputs give different vectors. Each is the normalized sum of one pseudo-random vector
+         *     per token (so texts that share tokens are closer than unrelated ones) plus a smaller part drawn from the
+         *     token order. Every vector has unit length (L2 norm 1). Its length is `embedding_dimensions`, or
+         *     `dimensions` (1 up to `embedding_dimensions`): the first `dimensions` numbers of the full vector,
+         *     normalized again, as OpenAI shortens its embeddings. `encoding_format: base64` sends each vector as its
+         *     little-endian float32 bytes in base64 (openai-node asks for this by default and decodes it); the floats
+         *     of `float` are exactly those float32 values. `usage.prompt_tokens` counts the inputs' tokens with the
+         *     model's tokenizer (token-id inputs count their ids).
+         *
+         *     The answer comes `embedding_base_latency + embedding_per_input_latency × inputs` milliseconds after
+         *     arrival, under the same queue, fault injection and `X-Mock-*` headers as chat.
+         *
+         *     As OpenAI: at most 2,048 inputs, 8,192 tokens per input and 300,000 tokens per request, and no empty
+         *     string (400). One answer holds at most 2^22 numbers (inputs × dimensions; 400 `output_too_large`).
+         */
+        post: operations["createEmbedding"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/chat/embeddings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Embed a chat conversation as one unit vector
+         * @description The chat-shaped embedding request at a path of its own: `messages` as in chat completions, rendered with
+         *     the model's chat template (with the generation prompt) and embedded as one input, under the same rules,
+         *     settings and answer as `POST /v1/embeddings` with `messages`. Fields of chat completions that mean
+         *     nothing here (`stream`, `max_tokens`, ...) are accepted and ignored, as vLLM ignores them.
+         */
+        post: operations["createChatEmbedding"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/models": {
         parameters: {
             query?: never;
@@ -90,6 +152,107 @@ export interface paths {
         get: operations["retrieveModel"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ranking": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rank passages against a query (NVIDIA NIM)
+         * @description NVIDIA NeMo Retriever reranking NIM's API. Every passage comes back once in `rankings`, most relevant
+         *     first, with its `logit`: a raw score from -10 (no word of the query) to 10 (the query's words exactly).
+         *     `usage.prompt_tokens` counts what a cross-encoder reads, with the model's tokenizer: the query once per
+         *     passage, plus every passage. `truncate` is accepted; the mock has no token limit, so nothing is refused
+         *     for length.
+         *
+         *     Errors are NIM's `{object: "error", message, detail, type}`: 422 for a body the contract refuses, no
+         *     passages, or more than 1,000 passages.
+         */
+        post: operations["createRanking"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/rerank": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rerank texts against a query (Hugging Face TEI)
+         * @description Hugging Face Text Embeddings Inference's `/rerank`. The answer is a JSON array with one entry per text,
+         *     highest `score` first: a probability (the sigmoid of the raw score, from about 0.00005 to 0.99995), or
+         *     with `raw_scores` the raw score itself (-10 to 10, as NIM's logit). `text` is there only with
+         *     `return_text`. TEI serves one model, so the fallback tokenizer's model names the requests in the
+         *     metrics. `truncate` and `truncation_direction` are accepted; nothing is refused for length.
+         *
+         *     Errors are TEI's `{error, error_type}`: 400 `empty` when `texts` is empty, 413 `validation` for more
+         *     than 1,000 texts, 422 `validation` for a body the contract refuses.
+         */
+        post: operations["teiRerank"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v2/rerank": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rerank documents against a query (Cohere v2)
+         * @description Cohere's Rerank API v2. `results` holds the documents, highest `relevance_score` first (0 to 1), cut to
+         *     `top_n`; `meta.billed_units.search_units` is what Cohere would bill: one unit per 100 documents, a
+         *     document counted once more for every further 500 tokens of query and document together (after
+         *     `max_tokens_per_doc`), counted with the model's tokenizer.
+         *
+         *     Errors are Cohere's `{message}`: 400 for a body the contract refuses, no documents, or more than 1,000.
+         */
+        post: operations["cohereRerank"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/rerank": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rerank documents against a query (Cohere v1)
+         * @description Cohere's Rerank API v1, as v2 but: `model` may be left out, a document may be an object whose `text`
+         *     (or, with `rank_fields`, whose named fields) is ranked, and `return_documents` puts each document in
+         *     its result (`{text}` for a string, the object as sent otherwise).
+         */
+        post: operations["cohereRerankV1"];
         delete?: never;
         options?: never;
         head?: never;
@@ -420,6 +583,31 @@ export interface components {
          * @default 0
          */
         StartupDelay: number;
+        /**
+         * @description Time every ranking request (NIM, TEI, Cohere) takes before its answer, in milliseconds; ranking_per_passage_latency adds to it per passage.
+         * @default 10
+         */
+        RankingBaseLatency: number;
+        /**
+         * @description Extra time of a ranking request per passage (document, text) it ranks, in milliseconds.
+         * @default 1
+         */
+        RankingPerPassageLatency: number;
+        /**
+         * @description Length of every embedding vector (the most a request's `dimensions` may ask for). 768 is the size of BERT-base embedders (BGE-base, E5-base, nomic-embed) and of the later AIPerf mock's vectors.
+         * @default 768
+         */
+        EmbeddingDimensions: number;
+        /**
+         * @description Time every embeddings request takes before its answer, in milliseconds; embedding_per_input_latency adds to it per input.
+         * @default 10
+         */
+        EmbeddingBaseLatency: number;
+        /**
+         * @description Extra time of an embeddings request per input it embeds, in milliseconds.
+         * @default 2
+         */
+        EmbeddingPerInputLatency: number;
         /** @description Every setting in force. */
         Settings: {
             port: components["schemas"]["Port"];
@@ -467,6 +655,11 @@ export interface components {
             admin_key: components["schemas"]["AdminKey"];
             configure: components["schemas"]["ConfigureEnabled"];
             shutdown_timeout: components["schemas"]["ShutdownTimeout"];
+            ranking_base_latency: components["schemas"]["RankingBaseLatency"];
+            ranking_per_passage_latency: components["schemas"]["RankingPerPassageLatency"];
+            embedding_dimensions: components["schemas"]["EmbeddingDimensions"];
+            embedding_base_latency: components["schemas"]["EmbeddingBaseLatency"];
+            embedding_per_input_latency: components["schemas"]["EmbeddingPerInputLatency"];
         };
         /** @description The settings to change; any subset. Unknown fields are rejected. */
         ConfigureRequest: {
@@ -494,6 +687,11 @@ export interface components {
             stream_abort_rate?: components["schemas"]["StreamAbortRate"];
             stream_abort_mode?: components["schemas"]["StreamAbortMode"];
             startup_delay?: components["schemas"]["StartupDelay"];
+            ranking_base_latency?: components["schemas"]["RankingBaseLatency"];
+            ranking_per_passage_latency?: components["schemas"]["RankingPerPassageLatency"];
+            embedding_dimensions?: components["schemas"]["EmbeddingDimensions"];
+            embedding_base_latency?: components["schemas"]["EmbeddingBaseLatency"];
+            embedding_per_input_latency?: components["schemas"]["EmbeddingPerInputLatency"];
         };
         ConfigureResponse: {
             /** @constant */
@@ -721,6 +919,211 @@ export interface components {
             object: "list";
             data: components["schemas"]["Model"][];
         };
+        /**
+         * @description A string, an array of strings, an array of token ids, or an array of arrays of token ids (one array's
+         *     items all of one kind); at most 2,048 inputs, none empty.
+         */
+        EmbeddingInput: string | (string | number | number[])[];
+        /**
+         * @description `float`: each vector as an array of numbers; `base64`: as the base64 of its little-endian float32 bytes.
+         * @default float
+         * @enum {string}
+         */
+        EncodingFormat: "float" | "base64";
+        /** @description Length of the vectors, from 1 up to the `embedding_dimensions` setting (its value when absent). */
+        EmbeddingDimensionsParam: number | null;
+        /** @description OpenAI's embeddings request (`input`), or vLLM's chat-shaped one (`messages`); not both (400). */
+        CreateEmbeddingRequest: components["schemas"]["EmbeddingInputRequest"] | components["schemas"]["CreateChatEmbeddingRequest"];
+        /** @description OpenAI's embeddings request. Unknown fields are accepted and ignored, as vLLM ignores them. */
+        EmbeddingInputRequest: {
+            /** @description The model; its tokenizer is used when it was preloaded, else the fallback tokenizer. Each model has its own vectors. */
+            model: string;
+            input: components["schemas"]["EmbeddingInput"];
+            encoding_format?: components["schemas"]["EncodingFormat"];
+            dimensions?: components["schemas"]["EmbeddingDimensionsParam"];
+            /** @description Accepted and ignored. */
+            user?: string | null;
+        };
+        /**
+         * @description A chat-shaped embeddings request (vLLM's): the conversation is one input. Unknown fields (`stream`,
+         *     `max_tokens`, ...) are accepted and ignored.
+         */
+        CreateChatEmbeddingRequest: {
+            /** @description The model; its tokenizer (and chat template) is used when it was preloaded, else the fallback tokenizer's. */
+            model: string;
+            messages: components["schemas"]["ChatMessage"][];
+            encoding_format?: components["schemas"]["EncodingFormat"];
+            dimensions?: components["schemas"]["EmbeddingDimensionsParam"];
+            /** @description Accepted and ignored. */
+            user?: string | null;
+        };
+        Embedding: {
+            /** @constant */
+            object: "embedding";
+            /** @description The input's position in the request. */
+            index: number;
+            /** @description A unit vector, as numbers (`float`) or as the base64 of its little-endian float32 bytes (`base64`). */
+            embedding: number[] | string;
+        };
+        EmbeddingUsage: {
+            /** @description Tokens of all inputs, with the model's tokenizer. */
+            prompt_tokens: number;
+            /** @description The same as prompt_tokens. */
+            total_tokens: number;
+        };
+        CreateEmbeddingResponse: {
+            /** @constant */
+            object: "list";
+            data: components["schemas"]["Embedding"][];
+            model: string;
+            usage: components["schemas"]["EmbeddingUsage"];
+        };
+        RankingText: {
+            text: string;
+        };
+        /** @description NVIDIA NIM's ranking request. Unknown fields are accepted and ignored. */
+        RankingRequest: {
+            /** @description The reranking model; its tokenizer is used when it was preloaded, else the fallback tokenizer. */
+            model: string;
+            query: components["schemas"]["RankingText"];
+            /** @description The passages to rank (1 to 1,000). */
+            passages: components["schemas"]["RankingText"][];
+            /**
+             * @description What NIM does with a query and passage longer than the model takes; accepted, nothing is too long here.
+             * @enum {string}
+             */
+            truncate?: "NONE" | "END";
+        };
+        RankingResponse: {
+            /** @description Every passage once, highest logit first. */
+            rankings: {
+                /** @description The passage's position in the request. */
+                index: number;
+                /** @description The raw relevance score: -10 (no word of the query) to 10. */
+                logit: number;
+            }[];
+            usage: {
+                /** @description The query once per passage, plus every passage. */
+                prompt_tokens: number;
+                total_tokens: number;
+            };
+        };
+        NimErrorResponse: {
+            /** @constant */
+            object: "error";
+            message: string;
+            detail: Record<string, never>;
+            /** @description The kind of error, such as `invalid_request_error` or `server_error`. */
+            type: string;
+        };
+        /** @description Hugging Face TEI's rerank request. Unknown fields are accepted and ignored. */
+        TeiRerankRequest: {
+            query: string;
+            /** @description The texts to rank (1 to 1,000). */
+            texts: string[];
+            /**
+             * @description Answer the raw scores (-10 to 10) instead of their sigmoid.
+             * @default false
+             */
+            raw_scores: boolean;
+            /**
+             * @description Put each text in its entry.
+             * @default false
+             */
+            return_text: boolean;
+            /**
+             * @description Accepted; nothing is too long here.
+             * @default false
+             */
+            truncate: boolean | null;
+            /**
+             * @description Accepted; nothing is too long here.
+             * @default Right
+             * @enum {string}
+             */
+            truncation_direction: "Left" | "Right";
+        };
+        /** @description One entry per text, highest score first. */
+        TeiRerankResponse: {
+            /** @description The text's position in the request. */
+            index: number;
+            /** @description The text, with `return_text` only. */
+            text?: string;
+            score: number;
+        }[];
+        TeiErrorResponse: {
+            error: string;
+            /** @enum {string} */
+            error_type: "unhealthy" | "backend" | "overloaded" | "validation" | "tokenizer" | "empty";
+        };
+        /** @description Cohere's rerank request (API v2). Unknown fields are accepted and ignored. */
+        CohereRerankRequest: {
+            /** @description The reranking model; its tokenizer counts the search units when it was preloaded. */
+            model: string;
+            query: string;
+            /** @description The documents to rank (1 to 1,000). */
+            documents: string[];
+            /** @description Answer at most this many results (all when absent). */
+            top_n?: number;
+            /**
+             * @description Tokens of each document that count toward the search units.
+             * @default 4096
+             */
+            max_tokens_per_doc: number;
+            /**
+             * @description Put each document in its result as `{text}` (older v2 clients send it).
+             * @default false
+             */
+            return_documents: boolean;
+        };
+        /** @description Cohere's rerank request (API v1). Unknown fields are accepted and ignored. */
+        CohereRerankV1Request: {
+            /** @description The reranking model (optional in v1). */
+            model?: string;
+            query: string;
+            /** @description The documents to rank (1 to 1,000), as strings or objects. */
+            documents: (string | components["schemas"]["CohereDocument"])[];
+            /** @description Answer at most this many results (all when absent). */
+            top_n?: number;
+            /** @description The fields of object documents to rank on (default `text`). */
+            rank_fields?: string[];
+            /**
+             * @description Put each document in its result.
+             * @default false
+             */
+            return_documents: boolean;
+            /** @description Accepted and ignored. */
+            max_chunks_per_doc?: number;
+        };
+        /** @description A document as an object; its `text` (or its `rank_fields`) is ranked. */
+        CohereDocument: {
+            [key: string]: unknown;
+        };
+        CohereRerankResponse: {
+            /** @description A random UUID. */
+            id: string;
+            /** @description Highest relevance first, at most `top_n`. */
+            results: {
+                /** @description With `return_documents` only: `{text}`, or the object as sent (v1). */
+                document?: components["schemas"]["CohereDocument"];
+                /** @description The document's position in the request. */
+                index: number;
+                relevance_score: number;
+            }[];
+            meta: {
+                api_version: {
+                    /** @enum {string} */
+                    version: "1" | "2";
+                    is_experimental?: boolean;
+                };
+                billed_units: {
+                    search_units: number;
+                };
+            };
+        };
+        CohereErrorResponse: {
+            message: string;
+        };
     };
     responses: {
         /** @description The server requires a key and the request's `Authorization Bearer` does not carry it. */
@@ -861,6 +1264,52 @@ export interface components {
             };
             content: {
                 "application/json": components["schemas"]["ErrorResponse"];
+            };
+        };
+        /** @description An error in NVIDIA NIM's shape (422 for a body it cannot accept; 429 and 503 with Retry-After). */
+        NimError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "object": "error",
+                 *       "message": "passages: must not be empty",
+                 *       "detail": {},
+                 *       "type": "invalid_request_error"
+                 *     }
+                 */
+                "application/json": components["schemas"]["NimErrorResponse"];
+            };
+        };
+        /** @description An error in Hugging Face TEI's shape; `error_type` goes with the status as in TEI (`empty` 400, `validation` 413 or 422, `overloaded` 429, `unhealthy` 503). */
+        TeiError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "`texts` cannot be empty",
+                 *       "error_type": "empty"
+                 *     }
+                 */
+                "application/json": components["schemas"]["TeiErrorResponse"];
+            };
+        };
+        /** @description An error in Cohere's shape. */
+        CohereError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "message": "invalid request: list of documents must not be empty"
+                 *     }
+                 */
+                "application/json": components["schemas"]["CohereErrorResponse"];
             };
         };
     };
@@ -1068,6 +1517,140 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    createEmbedding: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Echoed in the response; one is made when absent. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+                /** @description Answer this request with this error (see `error_types`), for deterministic tests. */
+                "X-Mock-Error"?: components["parameters"]["MockError"];
+                /** @description This request's time to first token in milliseconds, instead of the latency model's. */
+                "X-Mock-TTFT"?: components["parameters"]["MockTtft"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateEmbeddingRequest"];
+            };
+        };
+        responses: {
+            /** @description One embedding per input, in order. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "list",
+                     *       "data": [
+                     *         {
+                     *           "object": "embedding",
+                     *           "index": 0,
+                     *           "embedding": [
+                     *             0.5129813551902771,
+                     *             -0.2818267345428467,
+                     *             0.6984012722969055,
+                     *             0.4076099395751953
+                     *           ]
+                     *         },
+                     *         {
+                     *           "object": "embedding",
+                     *           "index": 1,
+                     *           "embedding": [
+                     *             -0.08154433965682983,
+                     *             0.7781471610069275,
+                     *             -0.4439336657524109,
+                     *             0.4365215003490448
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "model": "Qwen/Qwen3-Embedding-0.6B",
+                     *       "usage": {
+                     *         "prompt_tokens": 10,
+                     *         "total_tokens": 10
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreateEmbeddingResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createChatEmbedding: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Echoed in the response; one is made when absent. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+                /** @description Answer this request with this error (see `error_types`), for deterministic tests. */
+                "X-Mock-Error"?: components["parameters"]["MockError"];
+                /** @description This request's time to first token in milliseconds, instead of the latency model's. */
+                "X-Mock-TTFT"?: components["parameters"]["MockTtft"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateChatEmbeddingRequest"];
+            };
+        };
+        responses: {
+            /** @description One embedding, of the whole conversation. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "list",
+                     *       "data": [
+                     *         {
+                     *           "object": "embedding",
+                     *           "index": 0,
+                     *           "embedding": [
+                     *             0.3356470465660095,
+                     *             -0.6270394325256348,
+                     *             0.1534208208322525,
+                     *             0.6856752634048462
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "model": "Qwen/Qwen3-Embedding-0.6B",
+                     *       "usage": {
+                     *         "prompt_tokens": 28,
+                     *         "total_tokens": 28
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CreateEmbeddingResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
     listModels: {
         parameters: {
             query?: never;
@@ -1137,6 +1720,242 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    createRanking: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Echoed in the response; one is made when absent. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+                /** @description Answer this request with this error (see `error_types`), for deterministic tests. */
+                "X-Mock-Error"?: components["parameters"]["MockError"];
+                /** @description This request's time to first token in milliseconds, instead of the latency model's. */
+                "X-Mock-TTFT"?: components["parameters"]["MockTtft"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RankingRequest"];
+            };
+        };
+        responses: {
+            /** @description The passages, most relevant first. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "rankings": [
+                     *         {
+                     *           "index": 1,
+                     *           "logit": 0.14285714285714235
+                     *         },
+                     *         {
+                     *           "index": 0,
+                     *           "logit": -2.1428571428571432
+                     *         },
+                     *         {
+                     *           "index": 2,
+                     *           "logit": -7.406593406593407
+                     *         }
+                     *       ],
+                     *       "usage": {
+                     *         "prompt_tokens": 62,
+                     *         "total_tokens": 62
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["RankingResponse"];
+                };
+            };
+            401: components["responses"]["NimError"];
+            422: components["responses"]["NimError"];
+            429: components["responses"]["NimError"];
+            503: components["responses"]["NimError"];
+            default: components["responses"]["NimError"];
+        };
+    };
+    teiRerank: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Echoed in the response; one is made when absent. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+                /** @description Answer this request with this error (see `error_types`), for deterministic tests. */
+                "X-Mock-Error"?: components["parameters"]["MockError"];
+                /** @description This request's time to first token in milliseconds, instead of the latency model's. */
+                "X-Mock-TTFT"?: components["parameters"]["MockTtft"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TeiRerankRequest"];
+            };
+        };
+        responses: {
+            /** @description One entry per text, highest score first. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "index": 0,
+                     *         "score": 0.9608342772032357
+                     *       },
+                     *       {
+                     *         "index": 1,
+                     *         "score": 0.000045397868702434395
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["TeiRerankResponse"];
+                };
+            };
+            400: components["responses"]["TeiError"];
+            413: components["responses"]["TeiError"];
+            422: components["responses"]["TeiError"];
+            429: components["responses"]["TeiError"];
+            503: components["responses"]["TeiError"];
+            default: components["responses"]["TeiError"];
+        };
+    };
+    cohereRerank: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Echoed in the response; one is made when absent. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+                /** @description Answer this request with this error (see `error_types`), for deterministic tests. */
+                "X-Mock-Error"?: components["parameters"]["MockError"];
+                /** @description This request's time to first token in milliseconds, instead of the latency model's. */
+                "X-Mock-TTFT"?: components["parameters"]["MockTtft"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CohereRerankRequest"];
+            };
+        };
+        responses: {
+            /** @description The documents, most relevant first, at most `top_n`. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "results": [
+                     *         {
+                     *           "index": 0,
+                     *           "relevance_score": 0.9951952471128405
+                     *         },
+                     *         {
+                     *           "index": 1,
+                     *           "relevance_score": 0.935030830871336
+                     *         }
+                     *       ],
+                     *       "id": "4a3a6c4e-5f0e-4f39-9d55-0b7d2f8d1c21",
+                     *       "meta": {
+                     *         "api_version": {
+                     *           "version": "2",
+                     *           "is_experimental": false
+                     *         },
+                     *         "billed_units": {
+                     *           "search_units": 1
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CohereRerankResponse"];
+                };
+            };
+            400: components["responses"]["CohereError"];
+            401: components["responses"]["CohereError"];
+            429: components["responses"]["CohereError"];
+            503: components["responses"]["CohereError"];
+            default: components["responses"]["CohereError"];
+        };
+    };
+    cohereRerankV1: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Echoed in the response; one is made when absent. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+                /** @description Answer this request with this error (see `error_types`), for deterministic tests. */
+                "X-Mock-Error"?: components["parameters"]["MockError"];
+                /** @description This request's time to first token in milliseconds, instead of the latency model's. */
+                "X-Mock-TTFT"?: components["parameters"]["MockTtft"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CohereRerankV1Request"];
+            };
+        };
+        responses: {
+            /** @description The documents, most relevant first, at most `top_n`. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "0e7c6a51-2d2b-4f8e-a7f3-6a1c9b2e5d40",
+                     *       "results": [
+                     *         {
+                     *           "document": {
+                     *             "text": "Paris is the capital and largest city of France."
+                     *           },
+                     *           "index": 0,
+                     *           "relevance_score": 0.9951952471128405
+                     *         },
+                     *         {
+                     *           "document": {
+                     *             "text": "Bananas are rich in potassium."
+                     *           },
+                     *           "index": 1,
+                     *           "relevance_score": 0.000045397868702434395
+                     *         }
+                     *       ],
+                     *       "meta": {
+                     *         "api_version": {
+                     *           "version": "1"
+                     *         },
+                     *         "billed_units": {
+                     *           "search_units": 1
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CohereRerankResponse"];
+                };
+            };
+            400: components["responses"]["CohereError"];
+            401: components["responses"]["CohereError"];
+            429: components["responses"]["CohereError"];
+            503: components["responses"]["CohereError"];
+            default: components["responses"]["CohereError"];
+        };
+    };
     configure: {
         parameters: {
             query?: never;
@@ -1198,7 +2017,12 @@ export interface operations {
                      *         "api_key": null,
                      *         "admin_key": null,
                      *         "configure": true,
-                     *         "shutdown_timeout": 10
+                     *         "shutdown_timeout": 10,
+                     *         "ranking_base_latency": 10,
+                     *         "ranking_per_passage_latency": 1,
+                     *         "embedding_dimensions": 768,
+                     *         "embedding_base_latency": 10,
+                     *         "embedding_per_input_latency": 2
                      *       }
                      *     }
                      */
@@ -1271,7 +2095,12 @@ export interface operations {
                      *         "api_key": null,
                      *         "admin_key": null,
                      *         "configure": true,
-                     *         "shutdown_timeout": 10
+                     *         "shutdown_timeout": 10,
+                     *         "ranking_base_latency": 10,
+                     *         "ranking_per_passage_latency": 1,
+                     *         "embedding_dimensions": 768,
+                     *         "embedding_base_latency": 10,
+                     *         "embedding_per_input_latency": 2
                      *       },
                      *       "tokenizers": {
                      *         "loaded": [
@@ -1393,7 +2222,12 @@ export interface operations {
                      *         "api_key": null,
                      *         "admin_key": null,
                      *         "configure": true,
-                     *         "shutdown_timeout": 10
+                     *         "shutdown_timeout": 10,
+                     *         "ranking_base_latency": 10,
+                     *         "ranking_per_passage_latency": 1,
+                     *         "embedding_dimensions": 768,
+                     *         "embedding_base_latency": 10,
+                     *         "embedding_per_input_latency": 2
                      *       }
                      *     }
                      */

@@ -4,7 +4,8 @@ import Koa, { type Next } from 'koa';
 import { OpenAPIBackend, type Document, type Operation } from 'openapi-backend';
 import type { ErrorObject } from 'ajv';
 import { contract, describeAjvError } from './contract.js';
-import { ApiError, badRequest, shuttingDown, toApiError, isClientGone } from './http/errors.js';
+import { ApiError, shuttingDown, toApiError, isClientGone } from './http/errors.js';
+import { ERROR_SHAPES, isErrorShapeName, type ErrorShape } from './http/errorShapes.js';
 import { jsonBody } from './http/body.js';
 import { requireKeys } from './http/auth.js';
 import { randomId, type AppContext, type RequestState } from './http/request.js';
@@ -20,6 +21,11 @@ import getMetrics from './handlers/getMetrics.js';
 import getDocs from './handlers/getDocs.js';
 import getOpenApiYaml from './handlers/getOpenApiYaml.js';
 import getOpenApiJson from './handlers/getOpenApiJson.js';
+// Rankings: NVIDIA NIM, Hugging Face TEI, Cohere v2 and v1.
+import createRanking from './handlers/createRanking.js';
+import teiRerank from './handlers/teiRerank.js';
+import cohereRerank from './handlers/cohereRerank.js';
+import cohereRerankV1 from './handlers/cohereRerankV1.js';
 import type { Operations } from './types.js';
 
 /** One handler factory per operationId of openapi.yaml; the type makes a missing one a compile error. */
@@ -35,10 +41,14 @@ const HANDLERS: Record<keyof Operations, (deps: Deps) => OperationHandler> = {
   getOpenApiYaml,
   getOpenApiJson,
   getMetrics,
+  createRanking,
+  teiRerank,
+  cohereRerank,
+  cohereRerankV1,
 };
 
 export async function createApp(deps: Deps): Promise<Koa<RequestState>> {
-  const dispatch = await createRouter(deps);
+  const { dispatch, shapeOf } = await createRouter(deps);
   const app = new Koa<RequestState>();
   app.silent = true;
   // A client that leaves mid-answer surfaces here as a socket error (ECONNRESET, EPIPE): DEBUG, not ERROR.
@@ -48,7 +58,7 @@ export async function createApp(deps: Deps): Promise<Koa<RequestState>> {
   });
   app.use(arrival(deps));
   app.use(accessLog(deps));
-  app.use(errors(deps));
+  app.use(errors(deps, shapeOf));
   app.use(requireKeys);
   app.use(readiness(deps));
   app.use(jsonBody(deps.slices));
@@ -100,8 +110,11 @@ function readiness(deps: Deps) {
   };
 }
 
-/** Every error becomes OpenAI's error shape with its status; nothing else reaches the client. */
-function errors(deps: Deps) {
+/**
+ * Every error becomes an error body with its status; nothing else reaches the client. The body is in the
+ * shape of the API the path belongs to (`x-error-shape`; OpenAI's by default), whichever stage refused it.
+ */
+function errors(deps: Deps, shapeOf: (path: string) => ErrorShape) {
   return async function mapErrors(ctx: AppContext, next: Next): Promise<void> {
     try {
       await next();
@@ -111,12 +124,18 @@ function errors(deps: Deps) {
       if (ctx.respond === false || ctx.res.headersSent) return;
       ctx.status = e.status;
       ctx.set(e.headers);
-      ctx.body = e.body;
+      ctx.body = shapeOf(ctx.path).body(e);
     }
   };
 }
 
 type Dispatch = (ctx: AppContext) => unknown;
+
+interface Router {
+  dispatch: Dispatch;
+  /** The error shape of the API a path belongs to: its operations' `x-error-shape`, else OpenAI's. */
+  shapeOf: (path: string) => ErrorShape;
+}
 
 const NO_QUERY: Readonly<Record<string, string>> = Object.freeze({});
 
@@ -125,7 +144,7 @@ const NO_QUERY: Readonly<Record<string, string>> = Object.freeze({});
  * operation's handler runs. handleRequest() would parse each request three times and run an empty security
  * stage; calling the router and the validators directly does the same checks once.
  */
-async function createRouter(deps: Deps): Promise<Dispatch> {
+async function createRouter(deps: Deps): Promise<Router> {
   const api = new OpenAPIBackend({
     definition: structuredClone(contract()) as unknown as Document,
     quick: true,
@@ -148,6 +167,18 @@ async function createRouter(deps: Deps): Promise<Dispatch> {
       return m ? Object.fromEntries(names.map((n, i) => [n, m[i + 1]!])) : undefined;
     });
   }
+  // Each operation's error shape (`x-error-shape`), by operationId and by path: an error raised before
+  // routing (readiness, body limits) is written in the shape of the API whose path was asked for.
+  const shapeById = new Map<string, ErrorShape>();
+  const shapedPaths: Array<{ pattern: RegExp; shape: ErrorShape }> = [];
+  for (const op of operations) {
+    const name = (op as { 'x-error-shape'?: unknown })['x-error-shape'];
+    if (name === undefined || !op.operationId) continue;
+    if (!isErrorShapeName(name)) throw new Error(`openapi.yaml: ${op.operationId} has an unknown x-error-shape '${String(name)}'`);
+    shapeById.set(op.operationId, ERROR_SHAPES[name]);
+    shapedPaths.push({ pattern: new RegExp(`^${op.path.replaceAll('.', '\\.').replace(/\{[^}]+\}/g, '[^/]+')}$`), shape: ERROR_SHAPES[name] });
+  }
+  const shapeOf = (path: string): ErrorShape => shapedPaths.find((s) => s.pattern.test(path))?.shape ?? ERROR_SHAPES.openai;
   const handlers = new Map<string, OperationHandler>();
   for (const [operationId, factory] of Object.entries(HANDLERS)) handlers.set(operationId, factory(deps));
   for (const op of operations) {
@@ -155,7 +186,7 @@ async function createRouter(deps: Deps): Promise<Dispatch> {
     if (op.operationId) api.validator.getRequestValidatorsForOperation(op.operationId);
   }
 
-  return (ctx) => {
+  const dispatch: Dispatch = (ctx) => {
     const req = {
       method: ctx.method,
       path: modelPath(ctx.path),
@@ -179,12 +210,13 @@ async function createRouter(deps: Deps): Promise<Dispatch> {
     const query = ctx.querystring === '' ? NO_QUERY : ctx.query;
     const parameters = { path, query, header: ctx.headers, cookie: {}, requestBody: ctx.state.body };
     for (const validate of api.validator.getRequestValidatorsForOperation(operationId) ?? []) {
-      if (!validate(parameters)) throw validationError(validate.errors ?? []);
+      if (!validate(parameters)) throw validationError(validate.errors ?? [], shapeById.get(operationId) ?? ERROR_SHAPES.openai);
     }
     const handle = handlers.get(operationId);
     if (!handle) throw new ApiError(501, `Operation ${operationId} has no handler.`, null, 'not_implemented');
     return handle(ctx, path);
   };
+  return { dispatch, shapeOf };
 }
 
 // Hub model ids hold a slash ("Qwen/Qwen3-0.6B"); clients send it raw in /v1/models/{model}.
@@ -201,16 +233,16 @@ function safeDecode(s: string): string {
   }
 }
 
-/** The first validation problem, with `param` naming the request field at fault. */
-function validationError(errs: ErrorObject[]): ApiError {
+/** The first validation problem, with `param` naming the request field at fault, in the operation's error shape. */
+function validationError(errs: ErrorObject[], shape: ErrorShape): ApiError {
   const e = errs.find((x) => x.instancePath.startsWith('/requestBody')) ?? errs[0];
-  if (!e) return badRequest('The request is invalid.');
+  if (!e) return shape.invalid('The request is invalid.', null);
   const segments = e.instancePath.split('/').slice(2);
   const { missingProperty, additionalProperty } = e.params as { missingProperty?: string; additionalProperty?: string };
   const field = missingProperty ?? additionalProperty;
   if ((e.keyword === 'required' || e.keyword === 'additionalProperties') && field) segments.push(field);
   const param = segments.length ? segments.map((s, i) => (/^\d+$/.test(s) ? `[${s}]` : i ? `.${s}` : s)).join('') : null;
-  if (e.instancePath === '' && e.keyword === 'required' && (!field || field === 'requestBody')) return badRequest('The request body is missing.');
+  if (e.instancePath === '' && e.keyword === 'required' && (!field || field === 'requestBody')) return shape.invalid('The request body is missing.', null);
   const what = e.keyword === 'required' ? 'is required' : e.keyword === 'additionalProperties' ? 'is not a known field' : describeAjvError(e);
-  return badRequest(param ? `${param}: ${what}` : `The request body ${what}.`, param);
+  return shape.invalid(param ? `${param}: ${what}` : `The request body ${what}.`, param);
 }

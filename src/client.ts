@@ -11,13 +11,23 @@ import type {
   CompletionChunk,
   CompletionRequest,
   CompletionResponse,
+  CohereRerankRequest,
+  CohereRerankResponse,
+  CohereRerankV1Request,
+  ChatEmbeddingRequest,
   ConfigureRequest,
+  EmbeddingRequest,
+  EmbeddingResponse,
   ErrorBody,
   HealthBody,
   Model,
   ModelList,
+  RankingRequest,
+  RankingResponse,
   RootBody,
   Schemas,
+  TeiRerankRequest,
+  TeiRerankResponse,
 } from './types.js';
 
 export type { ChatChunk, ChatRequest, ChatResponse, CompletionChunk, CompletionRequest, CompletionResponse, ErrorBody } from './types.js';
@@ -36,6 +46,13 @@ export type CompletionParams = Omit<Defaulted<CompletionRequest, 'echo'>, 'strea
 export type CompletionStreamParams = Omit<Defaulted<CompletionRequest, 'echo'>, 'stream'>;
 export type ConfigureResponse = Schemas['ConfigureResponse'];
 export type OpenApiDocument = operations['getOpenApiJson']['responses'][200]['content']['application/json'];
+// Rankings: the fields with a default may be left out.
+export type TeiRerankParams = Defaulted<TeiRerankRequest, 'raw_scores' | 'return_text' | 'truncate' | 'truncation_direction'>;
+export type CohereRerankParams = Defaulted<CohereRerankRequest, 'max_tokens_per_doc' | 'return_documents'>;
+export type CohereRerankV1Params = Defaulted<CohereRerankV1Request, 'return_documents'>;
+export type { CohereRerankResponse, RankingRequest, RankingResponse, TeiRerankResponse } from './types.js';
+// Embeddings: the request and answer types of both paths.
+export type { ChatEmbeddingRequest, EmbeddingRequest, EmbeddingResponse } from './types.js';
 
 /** Per call: an abort signal and extra headers (such as `X-Request-ID`). */
 export interface CallOptions {
@@ -95,6 +112,21 @@ export interface MockClient extends OperationMethods {
   streamChat(body: ChatStreamParams, options?: CallOptions): AsyncIterable<ChatChunk>;
   /** POST /v1/completions with `stream: true`, as typed chunks (see streamChat). */
   streamCompletion(body: CompletionStreamParams, options?: CallOptions): AsyncIterable<CompletionChunk>;
+  /** POST /v1/ranking (NVIDIA NIM). */
+  createRanking(body: RankingRequest, options?: CallOptions): Promise<RankingResponse>;
+  /** POST /rerank (Hugging Face TEI): an array, highest score first. */
+  teiRerank(body: TeiRerankParams, options?: CallOptions): Promise<TeiRerankResponse>;
+  /** POST /v2/rerank (Cohere v2). */
+  cohereRerank(body: CohereRerankParams, options?: CallOptions): Promise<CohereRerankResponse>;
+  /** POST /v1/rerank (Cohere v1). */
+  cohereRerankV1(body: CohereRerankV1Params, options?: CallOptions): Promise<CohereRerankResponse>;
+  /**
+   * POST /v1/embeddings, as sent: the vectors come back as `encoding_format` says (numbers by default, base64
+   * strings for `base64`; unlike openai-node, this client never asks for base64 on its own).
+   */
+  createEmbedding(body: EmbeddingRequest, options?: CallOptions): Promise<EmbeddingResponse>;
+  /** POST /v1/chat/embeddings: one vector for the whole conversation. */
+  createChatEmbedding(body: ChatEmbeddingRequest, options?: CallOptions): Promise<EmbeddingResponse>;
   /** The underlying openapi-fetch client, for the whole response (`{ data, error, response }`). */
   readonly api: Client<paths>;
 }
@@ -109,13 +141,23 @@ interface Answer<T> {
 const isErrorBody = (v: unknown): v is ErrorBody =>
   typeof v === 'object' && v !== null && 'error' in v && typeof v.error === 'object' && v.error !== null && 'message' in v.error;
 
-/** The error of a failed answer: the server's own body when it is OpenAI-shaped, else one made from the text. */
+/** The message of another API's error body: TEI's and TGI's `{error}`, Cohere's and NIM's `{message}`. */
+function messageOf(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const { error, message } = v as { error?: unknown; message?: unknown };
+  return typeof error === 'string' ? error : typeof message === 'string' ? message : undefined;
+}
+
+/**
+ * The error of a failed answer: the server's own body when it is OpenAI-shaped, else one made from the
+ * message of another API's error body, or from the text.
+ */
 function failure(response: Response, error: unknown): MockServerError {
   const body: ErrorBody = isErrorBody(error)
     ? error
     : {
         error: {
-          message: typeof error === 'string' && error !== '' ? error : response.statusText || 'request failed',
+          message: messageOf(error) ?? (typeof error === 'string' && error !== '' ? error : response.statusText || 'request failed'),
           type: response.status >= 500 ? 'server_error' : 'invalid_request_error',
           param: null,
           code: null,
@@ -170,5 +212,13 @@ export function createMockClient(baseUrl: string, options: Omit<ClientOptions, '
       chunks<ChatChunk>(() => api.POST('/v1/chat/completions', { ...sse(o), body: { ...body, stream: true } })),
     streamCompletion: (body, o = {}) =>
       chunks<CompletionChunk>(() => api.POST('/v1/completions', { ...sse(o), body: { echo: false, ...body, stream: true } })),
+    // Rankings. The request goes as given: a field left out takes the server's default (see Defaulted).
+    createRanking: async (body, o) => unwrap(await api.POST('/v1/ranking', { ...init(o), body })),
+    teiRerank: async (body, o) => unwrap(await api.POST('/rerank', { ...init(o), body: body as TeiRerankRequest })),
+    cohereRerank: async (body, o) => unwrap(await api.POST('/v2/rerank', { ...init(o), body: body as CohereRerankRequest })),
+    cohereRerankV1: async (body, o) => unwrap(await api.POST('/v1/rerank', { ...init(o), body: body as CohereRerankV1Request })),
+    // Embeddings.
+    createEmbedding: async (body, o) => unwrap(await api.POST('/v1/embeddings', { ...init(o), body })),
+    createChatEmbedding: async (body, o) => unwrap(await api.POST('/v1/chat/embeddings', { ...init(o), body })),
   };
 }

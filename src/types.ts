@@ -29,3 +29,20 @@ export type ModelList = Schemas['ListModelsResponse'];
 export type HealthBody = Schemas['HealthResponse'];
 export type RootBody = Schemas['RootResponse'];
 export type ReasoningEffort = Schemas['ReasoningEffort'];
+
+// Embeddings: OpenAI's request and answer, and the chat-shaped request (vLLM's, at /v1/chat/embeddings too).
+export type EmbeddingRequest = Schemas['CreateEmbeddingRequest'];
+export type ChatEmbeddingRequest = Schemas['CreateChatEmbeddingRequest'];
+export type EmbeddingInput = Schemas['EmbeddingInput'];
+export type EmbeddingResponse = Schemas['CreateEmbeddingResponse'];
+export type EncodingFormat = Schemas['EncodingFormat'];
+
+// Rankings: NVIDIA NIM, Hugging Face TEI and Cohere (v2 and v1), each in its own wire shape.
+export type RankingRequest = Schemas['RankingRequest'];
+export type RankingResponse = Schemas['RankingResponse'];
+export type TeiRerankRequest = Schemas['TeiRerankRequest'];
+export type TeiRerankResponse = Schemas['TeiRerankResponse'];
+export type CohereRerankRequest = Schemas['CohereRerankRequest'];
+export type CohereRerankV1Request = Schemas['CohereRerankV1Request'];
+export type CohereRerankResponse = Schemas['CohereRerankResponse'];
+export type CohereDocument = Schemas['CohereDocument'];
