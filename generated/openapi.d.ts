@@ -569,6 +569,26 @@ export interface components {
          */
         AdminKey: string | null;
         /**
+         * @description Answer 404 on GET /v1/models and /v1/models/{model}, as a server without a models route (the later AIPerf mock's --disable-models-endpoint).
+         * @default false
+         */
+        DisableModelsEndpoint: boolean;
+        /**
+         * @description The request header that carries api_key. `Authorization` takes `Bearer <key>`; any other header (`api-key`, `x-api-key`) takes the key itself, with or without `Bearer `.
+         * @default Authorization
+         */
+        AuthHeaderName: string;
+        /**
+         * @description A file to which every request received is appended as one JSON line (time, method, path, query, headers with keys redacted, body), for tests to assert on what a client sent. Set at start only.
+         * @default null
+         */
+        RecordRequests: string | null;
+        /**
+         * @description Models of reasoning families (a name containing gpt-oss, qwen3 or deepseek-r1, in any case) reason by default, as the later AIPerf mock's do; the request's reasoning_effort still decides how much, and without one they reason reasoning_tokens_medium tokens. Off, every model echoes plainly unless reasoning is asked.
+         * @default false
+         */
+        ReasoningByModel: boolean;
+        /**
          * @description Whether POST /configure is served at all (`--no-configure` turns it off; it then answers 403).
          * @default true
          */
@@ -655,6 +675,10 @@ export interface components {
             admin_key: components["schemas"]["AdminKey"];
             configure: components["schemas"]["ConfigureEnabled"];
             shutdown_timeout: components["schemas"]["ShutdownTimeout"];
+            disable_models_endpoint: components["schemas"]["DisableModelsEndpoint"];
+            auth_header_name: components["schemas"]["AuthHeaderName"];
+            record_requests: components["schemas"]["RecordRequests"];
+            reasoning_by_model: components["schemas"]["ReasoningByModel"];
             ranking_base_latency: components["schemas"]["RankingBaseLatency"];
             ranking_per_passage_latency: components["schemas"]["RankingPerPassageLatency"];
             embedding_dimensions: components["schemas"]["EmbeddingDimensions"];
@@ -692,6 +716,9 @@ export interface components {
             embedding_dimensions?: components["schemas"]["EmbeddingDimensions"];
             embedding_base_latency?: components["schemas"]["EmbeddingBaseLatency"];
             embedding_per_input_latency?: components["schemas"]["EmbeddingPerInputLatency"];
+            disable_models_endpoint?: components["schemas"]["DisableModelsEndpoint"];
+            auth_header_name?: components["schemas"]["AuthHeaderName"];
+            reasoning_by_model?: components["schemas"]["ReasoningByModel"];
         };
         ConfigureResponse: {
             /** @constant */
@@ -2018,6 +2045,10 @@ export interface operations {
                      *         "admin_key": null,
                      *         "configure": true,
                      *         "shutdown_timeout": 10,
+                     *         "disable_models_endpoint": false,
+                     *         "auth_header_name": "Authorization",
+                     *         "record_requests": null,
+                     *         "reasoning_by_model": false,
                      *         "ranking_base_latency": 10,
                      *         "ranking_per_passage_latency": 1,
                      *         "embedding_dimensions": 768,
@@ -2096,6 +2127,10 @@ export interface operations {
                      *         "admin_key": null,
                      *         "configure": true,
                      *         "shutdown_timeout": 10,
+                     *         "disable_models_endpoint": false,
+                     *         "auth_header_name": "Authorization",
+                     *         "record_requests": null,
+                     *         "reasoning_by_model": false,
                      *         "ranking_base_latency": 10,
                      *         "ranking_per_passage_latency": 1,
                      *         "embedding_dimensions": 768,
@@ -2223,6 +2258,10 @@ export interface operations {
                      *         "admin_key": null,
                      *         "configure": true,
                      *         "shutdown_timeout": 10,
+                     *         "disable_models_endpoint": false,
+                     *         "auth_header_name": "Authorization",
+                     *         "record_requests": null,
+                     *         "reasoning_by_model": false,
                      *         "ranking_base_latency": 10,
                      *         "ranking_per_passage_latency": 1,
                      *         "embedding_dimensions": 768,

@@ -8,6 +8,8 @@ import { ApiError, shuttingDown, toApiError, isClientGone } from './http/errors.
 import { ERROR_SHAPES, isErrorShapeName, type ErrorShape } from './http/errorShapes.js';
 import { jsonBody } from './http/body.js';
 import { requireKeys } from './http/auth.js';
+import { isServerPath } from './http/paths.js';
+import { recordRequests } from './http/record.js';
 import { randomId, type AppContext, type RequestState } from './http/request.js';
 import type { Deps, OperationHandler } from './handlers/deps.js';
 import createChatCompletion from './handlers/createChatCompletion.js';
@@ -59,6 +61,8 @@ export async function createApp(deps: Deps): Promise<Koa<RequestState>> {
   app.use(arrival(deps));
   app.use(accessLog(deps));
   app.use(errors(deps, shapeOf));
+  const record = recordRequests(deps.store.current.record_requests);
+  if (record) app.use(record);
   app.use(requireKeys);
   app.use(readiness(deps));
   app.use(jsonBody(deps.slices));
@@ -94,17 +98,10 @@ function accessLog(deps: Deps) {
   };
 }
 
-/**
- * What answers while the server is not ready: the server's own pages and every scrape endpoint (a monitor
- * must see a starting server). Everything else is an inference API, whatever its path (/v1/..., TGI's
- * /generate, TEI's /rerank).
- */
-const ALWAYS_ANSWERED = /^\/(?:$|health$|metrics$|configure$|docs$|openapi\.(?:yaml|json)$|[\w/-]+\/metrics$)/;
-
 /** Until the server is ready (startup_delay, tokenizers loading) or once it is stopping, inference answers 503. */
 function readiness(deps: Deps) {
   return function whileStarting(ctx: AppContext, next: Next): Promise<void> {
-    if (deps.ready() || ALWAYS_ANSWERED.test(ctx.path)) return next();
+    if (deps.ready() || isServerPath(ctx.method, ctx.path)) return next();
     if (deps.stopping()) throw shuttingDown();
     throw new ApiError(503, 'The server is starting: the model is not ready yet.', null, 'model_not_ready').withHeaders({ 'retry-after': '1' });
   };

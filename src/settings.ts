@@ -54,6 +54,10 @@ export const SETTINGS: readonly SettingSpec[] = [
   spec('admin_key', 'string', undefined, true),
   spec('configure', 'boolean'),
   spec('shutdown_timeout', 'number'),
+  spec('disable_models_endpoint', 'boolean'),
+  spec('auth_header_name', 'string'),
+  spec('record_requests', 'string'),
+  spec('reasoning_by_model', 'boolean'),
   // Rankings (NIM, TEI, Cohere): the later AIPerf mock's names.
   spec('ranking_base_latency', 'number'),
   spec('ranking_per_passage_latency', 'number'),

@@ -27,7 +27,7 @@ export default function createChatCompletion(deps: Deps): OperationHandler {
         cap: body.max_completion_tokens ?? body.max_tokens ?? undefined,
         ignoreEos: body.ignore_eos === true,
         minTokens: body.min_tokens ?? 0,
-        reasoningTokens: reasoningTokens(body.reasoning_effort, settings),
+        reasoningTokens: reasoningTokens(body.reasoning_effort, settings, body.model),
       },
       tokenizer,
     );
@@ -46,7 +46,10 @@ export default function createChatCompletion(deps: Deps): OperationHandler {
   };
 }
 
-function reasoningTokens(effort: ReasoningEffort | undefined, s: Readonly<Settings>): number {
+/** Model families that reason by default when reasoning_by_model is on (the later AIPerf mock's rule). */
+const REASONING_FAMILY = /gpt-oss|qwen3|deepseek-r1/i;
+
+function reasoningTokens(effort: ReasoningEffort | undefined, s: Readonly<Settings>, model: string): number {
   switch (effort) {
     case 'none':
       return 0;
@@ -58,7 +61,7 @@ function reasoningTokens(effort: ReasoningEffort | undefined, s: Readonly<Settin
     case 'high':
       return s.reasoning_tokens_high;
     default:
-      return s.reasoning_tokens;
+      return s.reasoning_by_model && s.reasoning_tokens === 0 && REASONING_FAMILY.test(model) ? s.reasoning_tokens_medium : s.reasoning_tokens;
   }
 }
 

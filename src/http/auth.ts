@@ -1,9 +1,11 @@
-// Keys, off by default, as vLLM's --api-key: every /v1 route wants `Authorization: Bearer <api_key>`;
-// /configure wants the admin key, or is switched off. Keys are compared in constant time and never logged.
+// Keys, off by default, as vLLM's --api-key: every inference route wants `Authorization: Bearer <api_key>`
+// (or the key in the header auth_header_name names); /configure wants the admin key, or is switched off.
+// Keys are compared in constant time and never logged.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Next } from 'koa';
 import { ApiError } from './errors.js';
 import type { AppContext } from './request.js';
+import { isServerPath } from './paths.js';
 
 /** Equal-length digests, so neither the content nor the length of the key leaks through timing. */
 function sameKey(given: string, expected: string): boolean {
@@ -17,19 +19,32 @@ function bearer(ctx: AppContext): string {
   return /^Bearer\s+/i.test(h) ? h.replace(/^Bearer\s+/i, '').trim() : '';
 }
 
-const unauthorized = (): ApiError =>
+/** The API key as the client sent it: `Authorization: Bearer <key>`, or the key itself in another header. */
+function apiKeyOf(ctx: AppContext, header: string): string {
+  const name = header.toLowerCase();
+  if (name === 'authorization') return bearer(ctx);
+  const v = ctx.req.headers[name];
+  const h = (Array.isArray(v) ? v[0] : v) ?? '';
+  return h.replace(/^Bearer\s+/i, '').trim();
+}
+
+const unauthorized = (header = 'Authorization'): ApiError =>
   // OpenAI's own 401 says invalid_request_error / invalid_api_key; clients key their handling on it.
-  new ApiError(401, 'Incorrect API key provided. Send it as Authorization: Bearer <key>.', null, 'invalid_api_key', 'invalid_request_error').withHeaders({
-    'www-authenticate': 'Bearer',
-  });
+  new ApiError(
+    401,
+    `Incorrect API key provided. Send it as ${header.toLowerCase() === 'authorization' ? 'Authorization: Bearer <key>' : `${header}: <key>`}.`,
+    null,
+    'invalid_api_key',
+    'invalid_request_error',
+  ).withHeaders({ 'www-authenticate': 'Bearer' });
 
 export async function requireKeys(ctx: AppContext, next: Next): Promise<void> {
   const s = ctx.state.settings;
-  if (ctx.path.startsWith('/v1/') || ctx.path === '/v1') {
-    if (s.api_key !== null && !sameKey(bearer(ctx), s.api_key)) throw unauthorized();
-  } else if (ctx.path === '/configure') {
+  if (ctx.path === '/configure') {
     if (!s.configure) throw new ApiError(403, 'Run-time configuration is switched off on this server (--no-configure).', null, 'configure_disabled', 'permission_error');
     if (s.admin_key !== null && !sameKey(bearer(ctx), s.admin_key)) throw unauthorized();
+  } else if (s.api_key !== null && !isServerPath(ctx.method, ctx.path) && !sameKey(apiKeyOf(ctx, s.auth_header_name), s.api_key)) {
+    throw unauthorized(s.auth_header_name);
   }
   return next();
 }
