@@ -1,5 +1,5 @@
 // POST /v1/chat/completions: echo the user messages as a chat completion.
-import { FrameTemplate, frame } from '../http/frame.js';
+import { DONE_FRAME, FrameTemplate, frame } from '../http/frame.js';
 import { badRequest } from '../http/errors.js';
 import { randomId } from '../http/request.js';
 import { plan } from '../model/generation.js';
@@ -88,13 +88,15 @@ function chatFormat(id: string, created: number, model: string, reasoningField: 
     return t;
   };
   return {
-    middle(index, kind, json) {
-      return template(index, kind).fillJson(json);
+    done: DONE_FRAME,
+    middle(choice, _index, kind, _id, json) {
+      return template(choice, kind).fillJson(json);
     },
-    token(index, kind, text, first, finish, usage) {
-      if (!first && finish === null && usage === undefined) return template(index, kind).fill(text);
+    token(choice, index, kind, _id, text, finish, usage) {
+      const first = index === 0;
+      if (!first && finish === null && usage === undefined) return template(choice, kind).fill(text);
       const d = delta(kind, text);
-      const c = chunk(index, first ? { role: 'assistant', ...d } : d, finish);
+      const c = chunk(choice, first ? { role: 'assistant', ...d } : d, finish);
       if (usage) c.usage = usage;
       return frame(c);
     },
@@ -102,6 +104,7 @@ function chatFormat(id: string, created: number, model: string, reasoningField: 
       const c: ChatChunk = { ...head, choices: [], usage: u };
       return frame(c);
     },
+    error: (e) => frame(e.body),
     whole(choices, u): ChatResponse {
       return {
         id,

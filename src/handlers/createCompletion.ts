@@ -1,5 +1,5 @@
 // POST /v1/completions: the legacy text completion API, which vLLM's benchmark uses by default.
-import { FrameTemplate, frame } from '../http/frame.js';
+import { DONE_FRAME, FrameTemplate, frame } from '../http/frame.js';
 import { badRequest } from '../http/errors.js';
 import { randomId } from '../http/request.js';
 import { plan } from '../model/generation.js';
@@ -77,13 +77,15 @@ function textFormat(id: string, created: number, model: string, echoed: string[]
     return t;
   };
   return {
-    middle(index, _kind, json) {
-      return template(index).fillJson(json);
+    done: DONE_FRAME,
+    middle(choice, _index, _kind, _id, json) {
+      return template(choice).fillJson(json);
     },
-    token(index, _kind, text, first, finish, usage) {
-      if (!first && finish === null && usage === undefined) return template(index).fill(text);
+    token(choice, index, _kind, _id, text, finish, usage) {
+      const first = index === 0;
+      if (!first && finish === null && usage === undefined) return template(choice).fill(text);
       // With echo, the prompt goes out in the choice's first frame, before its first token.
-      const c = chunk(index, first && echoed ? echoed[index] + text : text, finish);
+      const c = chunk(choice, first && echoed ? echoed[choice] + text : text, finish);
       if (usage) c.usage = usage;
       return frame(c);
     },
@@ -91,6 +93,7 @@ function textFormat(id: string, created: number, model: string, echoed: string[]
       const c: CompletionChunk = { ...head, choices: [], usage: u };
       return frame(c);
     },
+    error: (e) => frame(e.body),
     whole(choices, u): CompletionResponse {
       return {
         ...head,

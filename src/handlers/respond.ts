@@ -10,7 +10,6 @@ import { QueueFull, type Release } from '../model/admission.js';
 import { usage } from '../model/usage.js';
 import { MAX_STREAM_TOKENS, MAX_TEXT_BYTES, MAX_WHOLE_TOKENS, outputTokens, textBytesBound } from '../model/limits.js';
 import { SseWriter } from '../http/sse.js';
-import { frame } from '../http/frame.js';
 import { ApiError, badRequest, shuttingDown, toApiError } from '../http/errors.js';
 import type { AppContext } from '../http/request.js';
 import type { RequestMetrics } from '../metrics.js';
@@ -28,14 +27,29 @@ export interface ChoiceOutput {
 /** How one API shapes its frames and bodies. */
 export interface Format {
   /**
-   * The frame of one token of one choice. `first` is the choice's first frame, `finish` is set on its last;
-   * `usage` only when the client asked for running usage.
+   * The frame of token `index` (from 0) of one choice: `id` is the token (null in the lone finishing frame of
+   * an empty output) and `text` its decoded text. `finish` is set on the choice's last frame; `usage` only when
+   * the client asked for running usage.
    */
-  token(choice: number, kind: TokenKind, text: string, first: boolean, finish: FinishReason | null, usage?: Usage): string;
-  /** The frame of a token that is neither first nor last, without usage; `json` is its text as a JSON literal. */
-  middle(choice: number, kind: TokenKind, json: string): string;
-  /** The frame with `choices: []` and the usage, before `[DONE]`. */
-  usage(u: Usage): string;
+  token(choice: number, index: number, kind: TokenKind, id: number | null, text: string, finish: FinishReason | null, usage?: Usage): string;
+  /**
+   * The frame of a token that is neither first nor last, without usage; `json` is its text as a JSON literal.
+   * This is the per-token path: it should only join pre-serialized parts.
+   */
+  middle(choice: number, index: number, kind: TokenKind, id: number, json: string): string;
+  /** The frame with the usage after the last token (`stream_options.include_usage`); absent where the API has none. */
+  usage?(u: Usage): string;
+  /** An error told inside a stream, after the 200 went out. */
+  error(e: ApiError): string;
+  /** What closes a stream after its last frame: OpenAI's `data: [DONE]`, or nothing where the close alone ends it. */
+  readonly done: string;
+  /** The stream's last frame carries the whole text (TGI's `generated_text`): bound it as a whole answer is. */
+  readonly wholeTextAtEnd?: boolean;
+  /**
+   * Whether an error found after the request was accepted (a fault, a full queue, a refusal of its parameters)
+   * is told as the one event of a 200 stream, as TGI tells it, rather than by the status.
+   */
+  inStream?(e: ApiError): boolean;
   /** The non-streaming body. */
   whole(choices: ChoiceOutput[], u: Usage): object;
 }
@@ -103,15 +117,17 @@ function forcedBy(ctx: AppContext): Forced {
 }
 
 /** Refuses at once an answer too large to make (see model/limits.ts), before any of it is scheduled. */
-function checkSize(g: Generation, stream: boolean): void {
+function checkSize(g: Generation, format: Format, stream: boolean): void {
   const tokens = outputTokens(g.plans);
   const maxTokens = stream ? MAX_STREAM_TOKENS : MAX_WHOLE_TOKENS;
   const how = stream ? 'a streamed' : 'a non-streaming';
   if (tokens > maxTokens) {
     throw badRequest(`The answer would hold ${tokens} tokens over all choices, more than the ${maxTokens} that ${how} answer may hold: lower max_tokens, min_tokens or n.`, null, 'output_too_large');
   }
-  // A stream builds only its first frames (with the echo) at once; a whole answer builds all its text.
-  const bytes = (g.echoed ?? 0) + (stream ? 0 : textBytesBound(g.plans, (id) => g.pieces.bytes(id).length));
+  // A stream builds only its first frames (with the echo) at once, unless its last frame repeats all the text;
+  // a whole answer builds all its text.
+  const whole = !stream || format.wholeTextAtEnd === true;
+  const bytes = (g.echoed ?? 0) + (whole ? textBytesBound(g.plans, (id) => g.pieces.bytes(id).length) : 0);
   if (bytes > MAX_TEXT_BYTES) {
     throw badRequest(`The answer would hold up to ${bytes} bytes of text, more than the ${MAX_TEXT_BYTES} that ${how} answer may hold: lower max_tokens, min_tokens or n${stream ? '' : ', or stream it'}.`, null, 'output_too_large');
   }
@@ -119,10 +135,26 @@ function checkSize(g: Generation, stream: boolean): void {
 
 /** Runs one inference request to its end: faults, queue, schedule, and the answer. */
 export async function respond(ctx: AppContext, deps: Deps, g: Generation, format: Format, stream: StreamOptions | undefined): Promise<void> {
-  checkSize(g, stream !== undefined);
-  await underFaults(ctx, deps, g.model, g.promptTokens, stream !== undefined, (random, forced, metrics, onEnd) =>
-    generate(ctx, deps, g, format, stream, random, forced, metrics, onEnd),
-  );
+  try {
+    checkSize(g, format, stream !== undefined);
+    await underFaults(ctx, deps, g.model, g.promptTokens, stream !== undefined, (random, forced, metrics, onEnd) =>
+      generate(ctx, deps, g, format, stream, random, forced, metrics, onEnd),
+    );
+  } catch (err) {
+    if (stream === undefined || !errorInStream(ctx, format, err)) throw err;
+  }
+}
+
+/**
+ * Answers `err` as the one event of a 200 stream when the format tells such errors that way (see
+ * Format.inStream) and nothing was sent yet; false when the error is left to the status.
+ */
+export function errorInStream(ctx: AppContext, format: Pick<Format, 'done' | 'error' | 'inStream'>, err: unknown): boolean {
+  const e = toApiError(err);
+  if (!format.inStream?.(e) || ctx.respond === false || ctx.res.headersSent) return false;
+  ctx.respond = false;
+  new SseWriter(ctx.res, { 'x-request-id': ctx.state.requestId }, () => undefined, format.done).end(format.error(e));
+  return true;
 }
 
 /** An answer that is one body, not a token stream (embeddings, rankings, images): built after a latency. */
@@ -364,25 +396,27 @@ function respondStream(
             const total = totalTokens(plan);
             const finish = k === frames - 1 ? plan.finishReason : null;
             let kind: TokenKind = 'content';
+            let id: number | null = null;
             if (k < total) {
               kind = k < plan.reasoning ? 'reasoning' : 'content';
+              id = tokenAt(plan, k);
               completion++;
               if (kind === 'reasoning') reasoning++;
               // The per-token path: a table lookup for the text and a pre-serialized frame around it.
               if (k !== 0 && finish === null && !opts.continuousUsage) {
-                out += format.middle(c, kind, decoders[c]![kind].pushJson(tokenAt(plan, k)));
+                out += format.middle(c, k, kind, id, decoders[c]![kind].pushJson(id));
                 continue;
               }
             }
-            const text = k < total ? decoders[c]![kind].push(tokenAt(plan, k)) : '';
+            const text = id !== null ? decoders[c]![kind].push(id) : '';
             const running = opts.continuousUsage ? usage(g.promptTokens, completion, reasoning) : undefined;
-            out += format.token(c, kind, text, k === 0, finish, running);
+            out += format.token(c, k, kind, id, text, finish, running);
           }
         }
       } catch (err) {
         // A failure after the headers can only be told in the stream itself.
         clock.stop();
-        writer.end(out + frame(toApiError(err).body));
+        writer.end(out + format.error(toApiError(err)));
         end('abort');
         return false;
       }
@@ -393,13 +427,13 @@ function respondStream(
         if (s.stream_abort_mode === 'close') {
           writer.destroy(out);
         } else {
-          writer.end(out + frame(abortError.body));
+          writer.end(out + format.error(abortError));
         }
         end('abort');
         return false;
       }
       if (to >= p.count) {
-        writer.end(opts.includeUsage ? out + format.usage(finalUsage(g)) : out);
+        writer.end(opts.includeUsage && format.usage ? out + format.usage(finalUsage(g)) : out);
         end(g.plans[0]?.finishReason ?? 'stop');
         return true;
       }
@@ -409,13 +443,18 @@ function respondStream(
       writer.onDrain(resume);
     },
   }, slices, maxBatch);
-  const writer = new SseWriter(ctx.res, { 'x-request-id': ctx.state.requestId }, () => {
-    clock.stop();
-    end('abort');
-  });
+  const writer = new SseWriter(
+    ctx.res,
+    { 'x-request-id': ctx.state.requestId },
+    () => {
+      clock.stop();
+      end('abort');
+    },
+    format.done,
+  );
   onEnd(() => {
     clock.stop();
-    writer.end(frame(shuttingDown().body));
+    writer.end(format.error(shuttingDown()));
     end('abort');
   });
   // A first token due now goes out with the headers in one write; otherwise the 200 goes out at once.

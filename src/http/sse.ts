@@ -6,10 +6,15 @@ export class SseWriter {
   #closed = false;
   #ended = false;
 
+  /**
+   * @param done what closes the stream after its last frame: OpenAI's `data: [DONE]`, or '' for an API whose
+   *   streams end with the connection (TGI)
+   */
   constructor(
     private readonly res: ServerResponse,
     headers: Record<string, string>,
     onClose: () => void,
+    private readonly done: string = DONE_FRAME,
   ) {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -65,10 +70,10 @@ export class SseWriter {
     else this.res.destroy();
   }
 
-  /** Ends the stream with `[DONE]` at once: clients wait for the close. */
+  /** Ends the stream at once, with its closing text (`[DONE]`): clients wait for the close. */
   end(lastFrames = ''): void {
     if (this.#closed || this.#ended) return;
     this.#ended = true;
-    this.res.end(lastFrames + DONE_FRAME);
+    this.res.end(lastFrames + this.done);
   }
 }
