@@ -28,6 +28,9 @@ import createRanking from './handlers/createRanking.js';
 import teiRerank from './handlers/teiRerank.js';
 import cohereRerank from './handlers/cohereRerank.js';
 import cohereRerankV1 from './handlers/cohereRerankV1.js';
+// Embeddings: OpenAI's (and vLLM's chat shape), and the chat-shaped path.
+import createEmbedding from './handlers/createEmbedding.js';
+import createChatEmbedding from './handlers/createChatEmbedding.js';
 import type { Operations } from './types.js';
 
 /** One handler factory per operationId of openapi.yaml; the type makes a missing one a compile error. */
@@ -47,6 +50,8 @@ const HANDLERS: Record<keyof Operations, (deps: Deps) => OperationHandler> = {
   teiRerank,
   cohereRerank,
   cohereRerankV1,
+  createEmbedding,
+  createChatEmbedding,
 };
 
 export async function createApp(deps: Deps): Promise<Koa<RequestState>> {

@@ -1,0 +1,106 @@
+// What an embeddings request embeds: its inputs as token ids, under OpenAI's limits (2,048 inputs, 8,192 tokens
+// each, 300,000 in all). Tokenizing is the costly part, so a request over a limit is refused as soon as that is
+// certain: an input whose bytes could not fit in 8,192 tokens is never tokenized, inputs stop being tokenized
+// once the request's total is over, and the work yields between inputs so /health and streams stay served.
+import { ApiError, badRequest } from '../http/errors.js';
+import { chatEcho, messageText } from './prompt.js';
+import { MAX_INPUT_TOKENS, MAX_INPUTS, MAX_REQUEST_TOKENS } from './embedding.js';
+import type { TokenPieces } from './detokenizer.js';
+import type { LoadedTokenizer } from './tokenizers.js';
+import type { ChatMessage, EmbeddingInput } from '../types.js';
+
+/** One input as the request gives it: a text, or token ids. */
+type RawInput = string | readonly number[];
+
+/** The inputs of OpenAI's four shapes; the contract has checked the items, not that they are all of one kind. */
+export function rawInputs(input: EmbeddingInput): RawInput[] {
+  if (typeof input === 'string') return [input];
+  if (input.every((x) => typeof x === 'string')) return input as string[];
+  if (input.every((x) => typeof x === 'number')) return [input as number[]];
+  if (input.every((x) => Array.isArray(x))) return input as number[][];
+  throw badRequest('input: must be a string, an array of strings, an array of token ids or an array of arrays of token ids, not a mix.', 'input');
+}
+
+/** The text a conversation is embedded as: its chat template's rendering, else (no template) the user messages. */
+export function chatText(tokenizer: LoadedTokenizer, messages: readonly ChatMessage[]): string {
+  try {
+    const rendered = tokenizer.renderChat(messages.map((m) => ({ role: m.role, content: messageText(m) })));
+    if (rendered !== undefined) return rendered;
+  } catch {
+    // Some templates refuse some message orders (raise_exception): the user messages stand in, as for chat.
+  }
+  return chatEcho(messages);
+}
+
+/** Every input's token ids, in order; throws the 400 of the first limit broken. */
+export async function tokenizeInputs(tokenizer: LoadedTokenizer, inputs: readonly RawInput[], turn: () => Promise<void>): Promise<Array<readonly number[]>> {
+  // The contract bounds `input`; a chat request is one input.
+  if (inputs.length > MAX_INPUTS) throw badRequest(`input: must NOT have more than ${MAX_INPUTS} items`, 'input');
+  const out: Array<readonly number[]> = [];
+  let total = 0;
+  for (let i = 0; i < inputs.length; i++) {
+    await turn();
+    const input = inputs[i]!;
+    let ids: readonly number[];
+    if (typeof input === 'string') {
+      const bytes = Buffer.byteLength(input);
+      // No token stands for more bytes than the vocabulary's longest piece: a longer input cannot fit.
+      if (bytes > MAX_INPUT_TOKENS) {
+        const piece = await longestPiece(tokenizer.pieces, turn);
+        if (bytes > MAX_INPUT_TOKENS * piece) throw contextLength(Math.ceil(bytes / piece), true);
+      }
+      ids = tokenizer.encode(input);
+    } else {
+      const unknown = input.find((id) => !tokenizer.pieces.has(id));
+      if (unknown !== undefined) throw badRequest(`Token id ${unknown} is out of vocabulary.`, 'input');
+      ids = input;
+    }
+    if (ids.length > MAX_INPUT_TOKENS) throw contextLength(ids.length, false);
+    total += ids.length;
+    if (total > MAX_REQUEST_TOKENS) {
+      const last = i === inputs.length - 1;
+      throw new ApiError(
+        400,
+        `Requested ${last ? '' : 'at least '}${total} tokens, max ${MAX_REQUEST_TOKENS} tokens per request`,
+        null,
+        'max_tokens_per_request',
+        'max_tokens_per_request',
+      );
+    }
+    out.push(ids);
+  }
+  return out;
+}
+
+/** OpenAI's words for an input over its embedding models' context; `atLeast` when counted from its bytes. */
+function contextLength(tokens: number, atLeast: boolean): ApiError {
+  const n = `${atLeast ? 'at least ' : ''}${tokens}`;
+  return badRequest(
+    `This model's maximum context length is ${MAX_INPUT_TOKENS} tokens, however you requested ${n} tokens (${n} in your prompt; 0 for the completion). Please reduce your prompt; or completion length.`,
+    'input',
+  );
+}
+
+const longest = new WeakMap<TokenPieces, number>();
+
+/**
+ * The most bytes one token of a vocabulary stands for (128 for Qwen3: a run of spaces), found once per
+ * tokenizer by a scan of its ids (about half a second, in turns), and only when an input is long enough to need it.
+ */
+async function longestPiece(pieces: TokenPieces, turn: () => Promise<void>): Promise<number> {
+  const known = longest.get(pieces);
+  if (known !== undefined) return known;
+  let max = 1;
+  // Ids are dense from 0, added tokens right after the vocabulary: a long run of unknown ids is the end.
+  for (let id = 0, misses = 0; misses < 4096; id++) {
+    if (id % 4096 === 0) await turn();
+    if (!pieces.has(id)) {
+      misses++;
+      continue;
+    }
+    misses = 0;
+    max = Math.max(max, pieces.bytes(id).length);
+  }
+  longest.set(pieces, max);
+  return max;
+}
