@@ -259,6 +259,90 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/generate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Generate text (Hugging Face TGI)
+         * @description Text Generation Inference's `/generate`: the echo of `inputs`, tokenized with the served model's real
+         *     tokenizer (the fallback tokenizer; TGI serves one model, named by nothing in the request). At most
+         *     `parameters.max_new_tokens` tokens (TGI's default 100; `null` leaves only the total-token limit of
+         *     GET /info); `finish_reason` is `eos_token` when the echo ends by itself, `length` when the cap cuts it,
+         *     `stop_sequence` when the text so far ends with one of `parameters.stop` (the stop text is kept, as TGI
+         *     keeps it). `details: true` adds the finish reason, the count, the seed and every token (`id`, `text`,
+         *     a deterministic `logprob`, `special`); `decoder_input_details: true` adds the prompt's tokens as
+         *     `prefill` (the first with a null `logprob`). `return_full_text: true` puts `inputs` before the text.
+         *     `truncate` keeps the prompt's last tokens. `ignore_eos` and `min_tokens` (in `parameters` or beside
+         *     them, as the later AIPerf mock reads them) are the mock's own, not TGI's.
+         *
+         *     Errors are TGI's `{error, error_type}`: 422 `validation` for a body or a parameter TGI refuses (with
+         *     TGI's words, such as "Input validation error: `temperature` must be strictly positive"), 429
+         *     `overloaded` (a full queue, or an injected 429), 424 `generation` (an injected 500).
+         */
+        post: operations["tgiGenerate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/generate_stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Generate text as a stream of tokens (Hugging Face TGI)
+         * @description Text Generation Inference's `/generate_stream`: the same generation as `/generate`, as Server-Sent
+         *     Events, one per token: `index` (from 1), `token` (`id`, `text`, `logprob`, `special`),
+         *     `generated_text: null`, `details: null`; the last event carries the whole `generated_text` and, with
+         *     `details: true`, `{finish_reason, generated_tokens, seed, input_length}`. There is no `[DONE]`: the
+         *     stream ends with the connection, as TGI's does.
+         *
+         *     As in TGI, a request refused once it was accepted is answered 200 with one event
+         *     `{error, error_type}`: a parameter TGI refuses (`validation`), a full queue or an injected 429
+         *     (`overloaded`), an injected 500 or a cut stream (`generation`). A body the contract refuses is a 422.
+         */
+        post: operations["tgiGenerateStream"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/info": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The served model and the server's limits (Hugging Face TGI)
+         * @description Text Generation Inference's `/info`, with the fields of TGI 3: `model_id` is the served model (the
+         *     fallback tokenizer's), `max_input_tokens` and `max_total_tokens` are the limits that `/generate`
+         *     enforces, `max_concurrent_requests` is `max_concurrency + max_queue` (4294967295 when `max_concurrency`
+         *     is 0: no limit), and `version` is the TGI version whose API this mock follows.
+         */
+        get: operations["tgiGetInfo"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/configure": {
         parameters: {
             query?: never;
@@ -330,7 +414,13 @@ export interface paths {
         /** Server information */
         get: operations["getRoot"];
         put?: never;
-        post?: never;
+        /**
+         * Generate text, whole or streamed (Hugging Face TGI's `/`)
+         * @description Text Generation Inference's `POST /`: `/generate` when `stream` is false (the answer wrapped in a
+         *     one-element array, as TGI wraps it), `/generate_stream` when it is true. Unlike those, `return_full_text`
+         *     defaults to true here, as TGI sets it for a `text-generation` model.
+         */
+        post: operations["tgiCompatGenerate"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1151,6 +1241,149 @@ export interface components {
         CohereErrorResponse: {
             message: string;
         };
+        /**
+         * @description TGI's generation parameters, all optional. The sampling ones are checked as TGI checks them (a value TGI
+         *     refuses is a 422 `validation`, or an error event in a stream) and otherwise do not change the echo.
+         */
+        TgiGenerateParameters: {
+            /** @description At most this many new tokens; TGI's default is 100. 0 is refused; `null` leaves only `max_total_tokens`. */
+            max_new_tokens?: number | null;
+            /** @description Add `details` (finish reason, token count, seed, tokens). Default false. */
+            details?: boolean;
+            /** @description Add the prompt's tokens as `details.prefill` (implies `details`; refused in a stream). Default false. */
+            decoder_input_details?: boolean;
+            /** @description Put `inputs` before the generated text. Default false (true on `POST /`). */
+            return_full_text?: boolean | null;
+            /** @description At most 4 texts; the generation stops once its text ends with one of them, which it keeps. */
+            stop?: string[];
+            /** @description Keep only the prompt's last `truncate` tokens (1 to `max_input_tokens`). */
+            truncate?: number | null;
+            /** @description Reported in `details.seed` when sampling; a random one is drawn when it is absent. */
+            seed?: number | null;
+            /** @description Sampling (reported through `details.seed`). Default false, true when `parameters` is absent, as in TGI. */
+            do_sample?: boolean;
+            /** @description Must be > 0. */
+            temperature?: number | null;
+            /** @description Must be > 0. */
+            top_k?: number | null;
+            /** @description Must be > 0 and < 1. */
+            top_p?: number | null;
+            /** @description Must be > 0 and < 1. */
+            typical_p?: number | null;
+            /** @description Must be > 0. */
+            repetition_penalty?: number | null;
+            /** @description Must be from -2 to 2. */
+            frequency_penalty?: number | null;
+            /** @description 1 or 2 (`max_best_of`); 2 needs sampling and no `seed`, and adds `details.best_of_sequences`; refused in a stream. */
+            best_of?: number | null;
+            /** @description At most 5; accepted, no alternatives are reported. */
+            top_n_tokens?: number | null;
+            /** @description Accepted and ignored. */
+            watermark?: boolean;
+            /** @description Accepted and ignored. */
+            grammar?: Record<string, never> | null;
+            /** @description Accepted and ignored. */
+            adapter_id?: string | null;
+            ignore_eos?: components["schemas"]["IgnoreEos"];
+            min_tokens?: components["schemas"]["MinTokens"];
+        };
+        TgiGenerateRequest: {
+            /** @description The prompt; the answer echoes it. Must not be empty. */
+            inputs: string;
+            parameters?: components["schemas"]["TgiGenerateParameters"];
+            /** @description (mock) As `parameters.ignore_eos`, where AIPerf's extra body fields and the later AIPerf mock put it. */
+            ignore_eos?: components["schemas"]["IgnoreEos"];
+            /** @description (mock) As `parameters.min_tokens`. */
+            min_tokens?: components["schemas"]["MinTokens"];
+        };
+        TgiCompatGenerateRequest: components["schemas"]["TgiGenerateRequest"] & {
+            /** @description Stream the tokens as `/generate_stream` does. Default false. */
+            stream?: boolean;
+        };
+        /**
+         * @description `length`: `max_new_tokens` cut the text; `eos_token`: the echo ended by itself; `stop_sequence`: a `stop` text ended it.
+         * @enum {string}
+         */
+        TgiFinishReason: "length" | "eos_token" | "stop_sequence";
+        TgiToken: {
+            /** @description The token's id in the served model's tokenizer. */
+            id: number;
+            /** @description The text this token completes (empty while a character is split across tokens). */
+            text: string;
+            /** @description A fixed negative number per token id (not a model's). */
+            logprob: number | null;
+            /** @description False for every echoed token. */
+            special: boolean;
+        };
+        TgiPrefillToken: {
+            id: number;
+            text: string;
+            /** @description Null for the first prompt token. */
+            logprob: number | null;
+        };
+        TgiBestOfSequence: {
+            generated_text: string;
+            finish_reason: components["schemas"]["TgiFinishReason"];
+            generated_tokens: number;
+            seed: number | null;
+            prefill: components["schemas"]["TgiPrefillToken"][];
+            tokens: components["schemas"]["TgiToken"][];
+        };
+        TgiDetails: {
+            finish_reason: components["schemas"]["TgiFinishReason"];
+            generated_tokens: number;
+            /** @description The sampling seed; null without sampling. */
+            seed: number | null;
+            /** @description The prompt's tokens with `decoder_input_details`, else empty. */
+            prefill: components["schemas"]["TgiPrefillToken"][];
+            tokens: components["schemas"]["TgiToken"][];
+            /** @description With `best_of: 2`: the other sequence. */
+            best_of_sequences?: components["schemas"]["TgiBestOfSequence"][];
+        };
+        TgiGenerateResponse: {
+            generated_text: string;
+            details?: components["schemas"]["TgiDetails"];
+        };
+        TgiCompatGenerateResponse: components["schemas"]["TgiGenerateResponse"][];
+        TgiStreamDetails: {
+            finish_reason: components["schemas"]["TgiFinishReason"];
+            generated_tokens: number;
+            seed: number | null;
+            /** @description The prompt's tokens (after `truncate`). */
+            input_length: number;
+        };
+        TgiStreamResponse: {
+            /** @description The token's position in the generation, from 1. */
+            index: number;
+            token: components["schemas"]["TgiToken"];
+            /** @description The whole text on the last event; null before. */
+            generated_text: string | null;
+            /** @description On the last event with `details: true`; null otherwise. */
+            details: components["schemas"]["TgiStreamDetails"] | null;
+        };
+        /** @description One event of a TGI stream; an error (`{error, error_type}`) is the last event when there is one. */
+        TgiStreamEvent: components["schemas"]["TgiStreamResponse"] | components["schemas"]["TgiErrorResponse"];
+        TgiErrorResponse: {
+            error: string;
+            /** @description TGI's error types: `validation`, `generation`, `overloaded`, `incomplete_generation`, `unhealthy`; and `unauthorized`, `not_found`, `method_not_allowed` for what TGI leaves to its web framework. */
+            error_type: string;
+        };
+        TgiInfo: {
+            model_id: string;
+            model_sha: string | null;
+            model_pipeline_tag: string | null;
+            max_concurrent_requests: number;
+            max_best_of: number;
+            max_stop_sequences: number;
+            max_input_tokens: number;
+            max_total_tokens: number;
+            validation_workers: number;
+            max_client_batch_size: number;
+            router: string;
+            version: string;
+            sha: string | null;
+            docker_label: string | null;
+        };
     };
     responses: {
         /** @description The server requires a key and the request's `Authorization Bearer` does not carry it. */
@@ -1337,6 +1570,25 @@ export interface components {
                  *     }
                  */
                 "application/json": components["schemas"]["CohereErrorResponse"];
+            };
+        };
+        /**
+         * @description An error in Text Generation Inference's shape, with TGI's status: 422 `validation` (a body or a parameter
+         *     TGI refuses), 424 `generation` (the generation failed), 429 `overloaded` (Retry-After), 503 `unhealthy`
+         *     (starting or stopping); 401, 413 and 415 as for every route.
+         */
+        TgiError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": "Input validation error: `max_new_tokens` must be strictly positive",
+                 *       "error_type": "validation"
+                 *     }
+                 */
+                "application/json": components["schemas"]["TgiErrorResponse"];
             };
         };
     };
@@ -1579,20 +1831,20 @@ export interface operations {
                      *           "object": "embedding",
                      *           "index": 0,
                      *           "embedding": [
-                     *             0.025230688974261284,
-                     *             -0.47031164169311523,
-                     *             0.6244786977767944,
-                     *             0.6230543851852417
+                     *             0.5129813551902771,
+                     *             -0.2818267345428467,
+                     *             0.6984012722969055,
+                     *             0.4076099395751953
                      *           ]
                      *         },
                      *         {
                      *           "object": "embedding",
                      *           "index": 1,
                      *           "embedding": [
-                     *             -0.1185571700334549,
-                     *             -0.504596471786499,
-                     *             0.31178000569343567,
-                     *             0.796316385269165
+                     *             -0.08154433965682983,
+                     *             0.7781471610069275,
+                     *             -0.4439336657524109,
+                     *             0.4365215003490448
                      *           ]
                      *         }
                      *       ],
@@ -1651,17 +1903,17 @@ export interface operations {
                      *           "object": "embedding",
                      *           "index": 0,
                      *           "embedding": [
-                     *             0.10906150192022324,
-                     *             -0.431240975856781,
-                     *             -0.8955424427986145,
-                     *             0.011854682117700577
+                     *             0.3356470465660095,
+                     *             -0.6270394325256348,
+                     *             0.1534208208322525,
+                     *             0.6856752634048462
                      *           ]
                      *         }
                      *       ],
                      *       "model": "Qwen/Qwen3-Embedding-0.6B",
                      *       "usage": {
-                     *         "prompt_tokens": 26,
-                     *         "total_tokens": 26
+                     *         "prompt_tokens": 28,
+                     *         "total_tokens": 28
                      *       }
                      *     }
                      */
@@ -1983,6 +2235,180 @@ export interface operations {
             default: components["responses"]["CohereError"];
         };
     };
+    tgiGenerate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Echoed in the response; one is made when absent. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+                /** @description Answer this request with this error (see `error_types`), for deterministic tests. */
+                "X-Mock-Error"?: components["parameters"]["MockError"];
+                /** @description This request's time to first token in milliseconds, instead of the latency model's. */
+                "X-Mock-TTFT"?: components["parameters"]["MockTtft"];
+                /** @description This request's inter-token latency in milliseconds, without jitter or load. */
+                "X-Mock-ITL"?: components["parameters"]["MockItl"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TgiGenerateRequest"];
+            };
+        };
+        responses: {
+            /** @description The generated text, with its details when asked for. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "generated_text": "The quick brown fox",
+                     *       "details": {
+                     *         "finish_reason": "length",
+                     *         "generated_tokens": 4,
+                     *         "seed": null,
+                     *         "prefill": [],
+                     *         "tokens": [
+                     *           {
+                     *             "id": 785,
+                     *             "text": "The",
+                     *             "logprob": -0.014,
+                     *             "special": false
+                     *           },
+                     *           {
+                     *             "id": 3974,
+                     *             "text": " quick",
+                     *             "logprob": -0.0028,
+                     *             "special": false
+                     *           },
+                     *           {
+                     *             "id": 13876,
+                     *             "text": " brown",
+                     *             "logprob": -1.7882,
+                     *             "special": false
+                     *           },
+                     *           {
+                     *             "id": 38835,
+                     *             "text": " fox",
+                     *             "logprob": -0.1298,
+                     *             "special": false
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TgiGenerateResponse"];
+                };
+            };
+            401: components["responses"]["TgiError"];
+            413: components["responses"]["TgiError"];
+            415: components["responses"]["TgiError"];
+            422: components["responses"]["TgiError"];
+            424: components["responses"]["TgiError"];
+            429: components["responses"]["TgiError"];
+            503: components["responses"]["TgiError"];
+            default: components["responses"]["TgiError"];
+        };
+    };
+    tgiGenerateStream: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Echoed in the response; one is made when absent. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+                /** @description Answer this request with this error (see `error_types`), for deterministic tests. */
+                "X-Mock-Error"?: components["parameters"]["MockError"];
+                /** @description This request's time to first token in milliseconds, instead of the latency model's. */
+                "X-Mock-TTFT"?: components["parameters"]["MockTtft"];
+                /** @description This request's inter-token latency in milliseconds, without jitter or load. */
+                "X-Mock-ITL"?: components["parameters"]["MockItl"];
+                /** @description Cut this stream after this many tokens, as `stream_abort_mode` says. */
+                "X-Mock-Abort-After"?: components["parameters"]["MockAbortAfter"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TgiGenerateRequest"];
+            };
+        };
+        responses: {
+            /** @description A stream of token events (SSE, each `data: ` and one event as JSON), ended by the connection's close: no `[DONE]`. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "index": 1,
+                     *       "token": {
+                     *         "id": 785,
+                     *         "text": "The",
+                     *         "logprob": -0.014,
+                     *         "special": false
+                     *       },
+                     *       "generated_text": null,
+                     *       "details": null
+                     *     }
+                     */
+                    "text/event-stream": components["schemas"]["TgiStreamEvent"];
+                };
+            };
+            401: components["responses"]["TgiError"];
+            413: components["responses"]["TgiError"];
+            415: components["responses"]["TgiError"];
+            422: components["responses"]["TgiError"];
+            503: components["responses"]["TgiError"];
+            default: components["responses"]["TgiError"];
+        };
+    };
+    tgiGetInfo: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The served model and the limits. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "model_id": "Qwen/Qwen3-0.6B",
+                     *       "model_sha": null,
+                     *       "model_pipeline_tag": "text-generation",
+                     *       "max_concurrent_requests": 4294967295,
+                     *       "max_best_of": 2,
+                     *       "max_stop_sequences": 4,
+                     *       "max_input_tokens": 1048575,
+                     *       "max_total_tokens": 1048576,
+                     *       "validation_workers": 2,
+                     *       "max_client_batch_size": 4,
+                     *       "router": "text-generation-router",
+                     *       "version": "3.3.6",
+                     *       "sha": null,
+                     *       "docker_label": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TgiInfo"];
+                };
+            };
+            503: components["responses"]["TgiError"];
+            default: components["responses"]["TgiError"];
+        };
+    };
     configure: {
         parameters: {
             query?: never;
@@ -2274,6 +2700,103 @@ export interface operations {
                 };
             };
             default: components["responses"]["Error"];
+        };
+    };
+    tgiCompatGenerate: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Echoed in the response; one is made when absent. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+                /** @description Answer this request with this error (see `error_types`), for deterministic tests. */
+                "X-Mock-Error"?: components["parameters"]["MockError"];
+                /** @description This request's time to first token in milliseconds, instead of the latency model's. */
+                "X-Mock-TTFT"?: components["parameters"]["MockTtft"];
+                /** @description This request's inter-token latency in milliseconds, without jitter or load. */
+                "X-Mock-ITL"?: components["parameters"]["MockItl"];
+                /** @description Cut this stream after this many tokens, as `stream_abort_mode` says. */
+                "X-Mock-Abort-After"?: components["parameters"]["MockAbortAfter"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TgiCompatGenerateRequest"];
+            };
+        };
+        responses: {
+            /** @description With `stream: false`, a one-element array; with `stream: true`, token events as from `/generate_stream` (no `[DONE]`). */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "generated_text": "The quick brown fox",
+                     *         "details": {
+                     *           "finish_reason": "length",
+                     *           "generated_tokens": 4,
+                     *           "seed": null,
+                     *           "prefill": [],
+                     *           "tokens": [
+                     *             {
+                     *               "id": 785,
+                     *               "text": "The",
+                     *               "logprob": -0.014,
+                     *               "special": false
+                     *             },
+                     *             {
+                     *               "id": 3974,
+                     *               "text": " quick",
+                     *               "logprob": -0.0028,
+                     *               "special": false
+                     *             },
+                     *             {
+                     *               "id": 13876,
+                     *               "text": " brown",
+                     *               "logprob": -1.7882,
+                     *               "special": false
+                     *             },
+                     *             {
+                     *               "id": 38835,
+                     *               "text": " fox",
+                     *               "logprob": -0.1298,
+                     *               "special": false
+                     *             }
+                     *           ]
+                     *         }
+                     *       }
+                     *     ]
+                     */
+                    "application/json": components["schemas"]["TgiCompatGenerateResponse"];
+                    /**
+                     * @example {
+                     *       "index": 1,
+                     *       "token": {
+                     *         "id": 785,
+                     *         "text": "The",
+                     *         "logprob": -0.014,
+                     *         "special": false
+                     *       },
+                     *       "generated_text": null,
+                     *       "details": null
+                     *     }
+                     */
+                    "text/event-stream": components["schemas"]["TgiStreamEvent"];
+                };
+            };
+            401: components["responses"]["TgiError"];
+            413: components["responses"]["TgiError"];
+            415: components["responses"]["TgiError"];
+            422: components["responses"]["TgiError"];
+            424: components["responses"]["TgiError"];
+            429: components["responses"]["TgiError"];
+            503: components["responses"]["TgiError"];
+            default: components["responses"]["TgiError"];
         };
     };
     getDocs: {

@@ -31,6 +31,11 @@ import cohereRerankV1 from './handlers/cohereRerankV1.js';
 // Embeddings: OpenAI's (and vLLM's chat shape), and the chat-shaped path.
 import createEmbedding from './handlers/createEmbedding.js';
 import createChatEmbedding from './handlers/createChatEmbedding.js';
+// Hugging Face TGI: /generate, /generate_stream, POST / and /info.
+import tgiGenerate from './handlers/tgiGenerate.js';
+import tgiGenerateStream from './handlers/tgiGenerateStream.js';
+import tgiCompatGenerate from './handlers/tgiCompatGenerate.js';
+import tgiGetInfo from './handlers/tgiGetInfo.js';
 import type { Operations } from './types.js';
 
 /** One handler factory per operationId of openapi.yaml; the type makes a missing one a compile error. */
@@ -50,6 +55,10 @@ const HANDLERS: Record<keyof Operations, (deps: Deps) => OperationHandler> = {
   teiRerank,
   cohereRerank,
   cohereRerankV1,
+  tgiGenerate,
+  tgiGenerateStream,
+  tgiCompatGenerate,
+  tgiGetInfo,
   createEmbedding,
   createChatEmbedding,
 };
@@ -124,9 +133,10 @@ function errors(deps: Deps, shapeOf: (path: string) => ErrorShape) {
       const e = toApiError(err);
       if (e.status >= 500) deps.log.error(`${ctx.method} ${ctx.path}: ${err instanceof Error ? err.stack : String(err)}`);
       if (ctx.respond === false || ctx.res.headersSent) return;
-      ctx.status = e.status;
+      const shape = shapeOf(ctx.path);
+      ctx.status = shape.status?.(e) ?? e.status;
       ctx.set(e.headers);
-      ctx.body = shapeOf(ctx.path).body(e);
+      ctx.body = shape.body(e);
     }
   };
 }

@@ -28,6 +28,13 @@ import type {
   Schemas,
   TeiRerankRequest,
   TeiRerankResponse,
+  TgiCompatGenerateRequest,
+  TgiCompatGenerateResponse,
+  TgiErrorResponse,
+  TgiGenerateRequest,
+  TgiGenerateResponse,
+  TgiInfo,
+  TgiStreamResponse,
 } from './types.js';
 
 export type { ChatChunk, ChatRequest, ChatResponse, CompletionChunk, CompletionRequest, CompletionResponse, ErrorBody } from './types.js';
@@ -53,6 +60,9 @@ export type CohereRerankV1Params = Defaulted<CohereRerankV1Request, 'return_docu
 export type { CohereRerankResponse, RankingRequest, RankingResponse, TeiRerankResponse } from './types.js';
 // Embeddings: the request and answer types of both paths.
 export type { ChatEmbeddingRequest, EmbeddingRequest, EmbeddingResponse } from './types.js';
+// Hugging Face TGI: POST / answered whole (`stream` false); its stream is tgiGenerateStream's.
+export type TgiCompatGenerateParams = Omit<TgiCompatGenerateRequest, 'stream'> & { stream?: false };
+export type { TgiGenerateRequest, TgiGenerateResponse, TgiCompatGenerateResponse, TgiInfo, TgiStreamResponse } from './types.js';
 
 /** Per call: an abort signal and extra headers (such as `X-Request-ID`). */
 export interface CallOptions {
@@ -127,6 +137,18 @@ export interface MockClient extends OperationMethods {
   createEmbedding(body: EmbeddingRequest, options?: CallOptions): Promise<EmbeddingResponse>;
   /** POST /v1/chat/embeddings: one vector for the whole conversation. */
   createChatEmbedding(body: ChatEmbeddingRequest, options?: CallOptions): Promise<EmbeddingResponse>;
+  /** POST /generate (Hugging Face TGI). */
+  tgiGenerate(body: TgiGenerateRequest, options?: CallOptions): Promise<TgiGenerateResponse>;
+  /**
+   * POST /generate_stream (Hugging Face TGI): resolves once the answer's status is known, to its token events.
+   * TGI's streams have no `[DONE]`: iteration ends after the event that carries `generated_text`; an error
+   * event (how TGI refuses a streamed request) throws MockServerError, and so does a stream cut before its end.
+   */
+  tgiGenerateStream(body: TgiGenerateRequest, options?: CallOptions): Promise<AsyncIterable<TgiStreamResponse>>;
+  /** POST / (Hugging Face TGI), answered whole: a one-element array; `return_full_text` defaults to true there. */
+  tgiCompatGenerate(body: TgiCompatGenerateParams, options?: CallOptions): Promise<TgiCompatGenerateResponse>;
+  /** GET /info (Hugging Face TGI). */
+  tgiGetInfo(options?: CallOptions): Promise<TgiInfo>;
   /** The underlying openapi-fetch client, for the whole response (`{ data, error, response }`). */
   readonly api: Client<paths>;
 }
@@ -185,6 +207,27 @@ async function* chunks<T>(open: () => Promise<Answer<ReadableStream<Uint8Array> 
   throw new Error('The stream ended before data: [DONE] (the server closed the connection).');
 }
 
+const isTgiError = (v: unknown): v is TgiErrorResponse =>
+  typeof v === 'object' && v !== null && typeof (v as { error?: unknown }).error === 'string' && typeof (v as { error_type?: unknown }).error_type === 'string';
+
+/**
+ * Reads a TGI stream's events up to the one with `generated_text` (TGI ends its streams by closing); an error
+ * event throws with its `error_type` as the error's type.
+ */
+async function* tgiEvents(body: ReadableStream<Uint8Array>, response: Response): AsyncGenerator<TgiStreamResponse, void, undefined> {
+  const requestId = response.headers.get('x-request-id');
+  for await (const text of sseData(body)) {
+    const parsed: unknown = JSON.parse(text);
+    if (isTgiError(parsed)) {
+      throw new MockServerError(response.status, { error: { message: parsed.error, type: parsed.error_type, param: null, code: null } }, requestId);
+    }
+    const event = parsed as TgiStreamResponse;
+    yield event;
+    if (event.generated_text !== null) return;
+  }
+  throw new MockServerError(response.status, { error: { message: 'The stream ended before its last event (the server closed the connection).', type: 'incomplete_generation', param: null, code: null } }, requestId);
+}
+
 /** A client for a mock server at `baseUrl` (such as `MockServer.url`). */
 export function createMockClient(baseUrl: string, options: Omit<ClientOptions, 'baseUrl'> = {}): MockClient {
   const api = createClient<paths>({ ...options, baseUrl });
@@ -220,5 +263,14 @@ export function createMockClient(baseUrl: string, options: Omit<ClientOptions, '
     // Embeddings.
     createEmbedding: async (body, o) => unwrap(await api.POST('/v1/embeddings', { ...init(o), body })),
     createChatEmbedding: async (body, o) => unwrap(await api.POST('/v1/chat/embeddings', { ...init(o), body })),
+    // Hugging Face TGI.
+    tgiGenerate: async (body, o) => unwrap(await api.POST('/generate', { ...init(o), body })),
+    tgiGenerateStream: async (body, o = {}) => {
+      const { data, error, response } = await api.POST('/generate_stream', { ...sse(o), body });
+      if (!response.ok || error !== undefined || !data) throw failure(response, error);
+      return tgiEvents(data, response);
+    },
+    tgiCompatGenerate: async (body, o) => unwrap(await api.POST('/', { ...init(o), body: { ...body, stream: false } })) as TgiCompatGenerateResponse,
+    tgiGetInfo: async (o) => unwrap(await api.GET('/info', init(o))),
   };
 }

@@ -46,3 +46,19 @@ export type CohereRerankRequest = Schemas['CohereRerankRequest'];
 export type CohereRerankV1Request = Schemas['CohereRerankV1Request'];
 export type CohereRerankResponse = Schemas['CohereRerankResponse'];
 export type CohereDocument = Schemas['CohereDocument'];
+
+// Hugging Face TGI: /generate, /generate_stream, POST / and /info, in TGI's wire shapes.
+export type TgiGenerateRequest = Schemas['TgiGenerateRequest'];
+export type TgiCompatGenerateRequest = Schemas['TgiCompatGenerateRequest'];
+export type TgiGenerateParameters = Schemas['TgiGenerateParameters'];
+export type TgiGenerateResponse = Schemas['TgiGenerateResponse'];
+export type TgiCompatGenerateResponse = Schemas['TgiCompatGenerateResponse'];
+export type TgiDetails = Schemas['TgiDetails'];
+export type TgiToken = Schemas['TgiToken'];
+export type TgiPrefillToken = Schemas['TgiPrefillToken'];
+export type TgiFinishReason = Schemas['TgiFinishReason'];
+export type TgiStreamResponse = Schemas['TgiStreamResponse'];
+export type TgiStreamDetails = Schemas['TgiStreamDetails'];
+export type TgiStreamEvent = Schemas['TgiStreamEvent'];
+export type TgiErrorResponse = Schemas['TgiErrorResponse'];
+export type TgiInfo = Schemas['TgiInfo'];

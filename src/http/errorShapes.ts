@@ -3,18 +3,39 @@
 // status a request refused by the contract's schema gets (OpenAI and Cohere say 400, FastAPI and axum 422).
 import { ApiError } from './errors.js';
 
-export type ErrorShapeName = 'openai' | 'tei' | 'cohere' | 'nim';
+export type ErrorShapeName = 'openai' | 'tei' | 'cohere' | 'nim' | 'tgi';
 
 export interface ErrorShape {
   /** The error for a request that the contract's schema refuses (a field missing, mistyped or out of range). */
   invalid(message: string, param: string | null): ApiError;
   /** The JSON body of an error answered on this shape's routes. */
   body(e: ApiError): object;
+  /** The status this API answers the error with, where it differs from the error's own (TGI's 424). */
+  status?(e: ApiError): number;
 }
 
 /** Hugging Face TEI's (and TGI's) error types; each goes with one status in TEI. */
 const TEI_TYPES = new Set(['unhealthy', 'backend', 'overloaded', 'validation', 'tokenizer', 'empty']);
 const TEI_TYPE_BY_STATUS: Readonly<Record<number, string>> = { 422: 'tokenizer', 424: 'backend', 429: 'overloaded', 503: 'unhealthy' };
+
+/**
+ * Hugging Face TGI's kinds of failure: its error_type, its status and the words its message starts with. An
+ * error's code names the kind when it is one of TGI's; otherwise the status does (a refused request is TGI's
+ * 422 `validation`, a failed one its 424 `generation`, a full queue its 429 `overloaded`).
+ */
+const TGI_KINDS: Readonly<Record<string, { status: number; prefix: string }>> = {
+  validation: { status: 422, prefix: 'Input validation error: ' },
+  generation: { status: 424, prefix: 'Request failed during generation: ' },
+  overloaded: { status: 429, prefix: 'Model is overloaded: ' },
+  incomplete_generation: { status: 500, prefix: 'Incomplete generation: ' },
+  unhealthy: { status: 503, prefix: '' },
+};
+const TGI_TYPE_BY_STATUS: Readonly<Record<number, string>> = { 400: 'validation', 413: 'validation', 415: 'validation', 422: 'validation', 424: 'generation', 429: 'overloaded', 503: 'unhealthy', 401: 'unauthorized', 404: 'not_found', 405: 'method_not_allowed' };
+
+function tgiType(e: ApiError): string {
+  if (e.code !== null && Object.hasOwn(TGI_KINDS, e.code)) return e.code;
+  return TGI_TYPE_BY_STATUS[e.status] ?? (e.status >= 500 ? 'generation' : 'validation');
+}
 
 export const ERROR_SHAPES: Readonly<Record<ErrorShapeName, ErrorShape>> = {
   // OpenAI's `{error: {message, type, param, code}}`, the server's own.
@@ -35,6 +56,22 @@ export const ERROR_SHAPES: Readonly<Record<ErrorShapeName, ErrorShape>> = {
   cohere: {
     invalid: (message, param) => new ApiError(400, message, param),
     body: (e) => ({ message: e.status === 400 && !e.message.startsWith('invalid request') ? `invalid request: ${e.message}` : e.message }),
+  },
+  // Hugging Face TGI's `{error, error_type}`, with TGI's statuses and the words its messages start with. Body,
+  // auth and route errors (400 for a body that is not JSON, 413, 415, 401, 404, 405) keep their status, as
+  // TGI's web framework answers them.
+  tgi: {
+    invalid: (message, param) => new ApiError(422, message, param, 'validation'),
+    status: (e) => {
+      const kind = TGI_KINDS[tgiType(e)];
+      const framework = [401, 404, 405, 413, 415].includes(e.status) || e.code === 'invalid_json';
+      return kind && !framework ? kind.status : e.status;
+    },
+    body: (e) => {
+      const error_type = tgiType(e);
+      const prefix = TGI_KINDS[error_type]?.prefix ?? '';
+      return { error: e.message.startsWith(prefix) ? e.message : prefix + e.message, error_type };
+    },
   },
   // NVIDIA NIM's FastAPI services: `{object: "error", message, detail, type}`, 422 for a body it cannot validate.
   nim: {
