@@ -1,13 +1,17 @@
 // What an embeddings request embeds: its inputs as token ids, under OpenAI's limits (2,048 inputs, 8,192 tokens
 // each, 300,000 in all). Tokenizing is the costly part, so a request over a limit is refused as soon as that is
-// certain: an input whose bytes could not fit in 8,192 tokens is never tokenized, inputs stop being tokenized
-// once the request's total is over, and the work yields between inputs so /health and streams stay served.
+// certain: a long input (over 64 KiB) whose bytes could not fit in 8,192 tokens is not tokenized, inputs stop
+// being tokenized once the request's total is over, and the work yields between inputs so that /health and the
+// streams in flight are served meanwhile.
 import { ApiError, badRequest } from '../http/errors.js';
 import { chatEcho, messageText } from './prompt.js';
 import { MAX_INPUT_TOKENS, MAX_INPUTS, MAX_REQUEST_TOKENS } from './embedding.js';
 import type { TokenPieces } from './detokenizer.js';
 import type { LoadedTokenizer } from './tokenizers.js';
 import type { ChatMessage, EmbeddingInput } from '../types.js';
+
+/** Texts up to this many bytes are tokenized without first bounding their token count by their length. */
+const DIRECT_BYTES = 64 * 1024;
 
 /** One input as the request gives it: a text, or token ids. */
 type RawInput = string | readonly number[];
@@ -44,8 +48,9 @@ export async function tokenizeInputs(tokenizer: LoadedTokenizer, inputs: readonl
     let ids: readonly number[];
     if (typeof input === 'string') {
       const bytes = Buffer.byteLength(input);
-      // No token stands for more bytes than the vocabulary's longest piece: a longer input cannot fit.
-      if (bytes > MAX_INPUT_TOKENS) {
+      // No token stands for more bytes than the vocabulary's longest piece: a longer input cannot fit. Up to
+      // 64 KiB (~150 ms of tokenizing) the text is simply tokenized; only a longer one pays for the bound.
+      if (bytes > DIRECT_BYTES) {
         const piece = await longestPiece(tokenizer.pieces, turn);
         if (bytes > MAX_INPUT_TOKENS * piece) throw contextLength(Math.ceil(bytes / piece), true);
       }
@@ -85,7 +90,8 @@ const longest = new WeakMap<TokenPieces, number>();
 
 /**
  * The most bytes one token of a vocabulary stands for (128 for Qwen3: a run of spaces), found once per
- * tokenizer by a scan of its ids (about half a second, in turns), and only when an input is long enough to need it.
+ * tokenizer by a scan of its ids (0.3 s in turns, and every piece's bytes stay cached: ~30 MB for Qwen3), and
+ * only when an input is long enough to need it.
  */
 async function longestPiece(pieces: TokenPieces, turn: () => Promise<void>): Promise<number> {
   const known = longest.get(pieces);
