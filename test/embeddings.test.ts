@@ -470,7 +470,8 @@ describe('embeddings', { timeout: 240_000 }, () => {
     });
 
     test('max_concurrency queues embeddings (FIFO, the wait adds to the latency) and a full queue is 429', async () => {
-      await configure(url, { embedding_base_latency: 300, max_concurrency: 1, max_queue: 1 });
+      // Long enough that the first is still running when the third arrives, on a loaded machine too.
+      await configure(url, { embedding_base_latency: 800, max_concurrency: 1, max_queue: 1 });
       try {
         const t0 = performance.now();
         const times: number[] = [];
@@ -489,7 +490,7 @@ describe('embeddings', { timeout: 240_000 }, () => {
         await ok(EMBEDDINGS, await first);
         await ok(EMBEDDINGS, await second);
         // The second waited for the first's slot, then took its own latency.
-        assert.ok(times[1]! >= 600 - 1, `the queued request took ${times[1]!.toFixed(1)} ms`);
+        assert.ok(times[1]! >= 1600 - 1, `the queued request took ${times[1]!.toFixed(1)} ms`);
       } finally {
         await configure(url, { embedding_base_latency: 0, max_concurrency: 0, max_queue: 1000 });
       }
