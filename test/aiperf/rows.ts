@@ -36,12 +36,14 @@ export const ROWS: readonly AiperfRow[] = [
   { endpointType: 'chat', streaming: false, answer: 'tokens', promptOverhead: QWEN3_ONE_USER_MESSAGE },
   { endpointType: 'completions', streaming: true, answer: 'tokens', promptOverhead: 0 },
   { endpointType: 'completions', streaming: false, answer: 'tokens', promptOverhead: 0 },
+  // Hugging Face TGI: the answer carries no usage (TGI reports none).
+  { endpointType: 'huggingface_generate', streaming: true, answer: 'tokens', promptOverhead: null },
+  { endpointType: 'huggingface_generate', streaming: false, answer: 'tokens', promptOverhead: null },
   // As the server answers them (issue 11), one line each, e.g.:
   // { endpointType: 'embeddings', streaming: false, answer: 'body', promptOverhead: 0 },
   // { endpointType: 'nim_rankings', streaming: false, answer: 'body', promptOverhead: null, args: RANKINGS_ARGS },
   // { endpointType: 'hf_tei_rankings', streaming: false, answer: 'body', promptOverhead: null, args: RANKINGS_ARGS },
   // { endpointType: 'cohere_rankings', streaming: false, answer: 'body', promptOverhead: null, args: RANKINGS_ARGS },
-  // { endpointType: 'huggingface_generate', streaming: true, answer: 'tokens', promptOverhead: null },
   // { endpointType: 'image_generation', streaming: false, answer: 'body', promptOverhead: null },
 ];
 
