@@ -40,10 +40,10 @@ export const ROWS: readonly AiperfRow[] = [
   { endpointType: 'huggingface_generate', streaming: true, answer: 'tokens', promptOverhead: null },
   { endpointType: 'huggingface_generate', streaming: false, answer: 'tokens', promptOverhead: null },
   // As the server answers them (issue 11), one line each, e.g.:
-  // { endpointType: 'embeddings', streaming: false, answer: 'body', promptOverhead: 0 },
-  // { endpointType: 'nim_rankings', streaming: false, answer: 'body', promptOverhead: null, args: RANKINGS_ARGS },
-  // { endpointType: 'hf_tei_rankings', streaming: false, answer: 'body', promptOverhead: null, args: RANKINGS_ARGS },
-  // { endpointType: 'cohere_rankings', streaming: false, answer: 'body', promptOverhead: null, args: RANKINGS_ARGS },
+  { endpointType: 'embeddings', streaming: false, answer: 'body', promptOverhead: 0 },
+  { endpointType: 'nim_rankings', streaming: false, answer: 'body', promptOverhead: null, args: RANKINGS_ARGS },
+  { endpointType: 'hf_tei_rankings', streaming: false, answer: 'body', promptOverhead: null, args: RANKINGS_ARGS },
+  { endpointType: 'cohere_rankings', streaming: false, answer: 'body', promptOverhead: null, args: RANKINGS_ARGS },
   // { endpointType: 'image_generation', streaming: false, answer: 'body', promptOverhead: null },
 ];
 
