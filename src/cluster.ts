@@ -2,7 +2,6 @@
 // settings: a /configure taken by any worker is validated there, then sent to every worker, and answered
 // only when all of them have applied it. A worker that dies is replaced with the settings in force.
 import cluster, { type Worker } from 'node:cluster';
-import { AggregatorRegistry } from 'prom-client';
 import type { Logger } from './log.js';
 import type { ConfigureRequest, Settings } from './types.js';
 
@@ -75,7 +74,10 @@ export function runPrimary(initial: Settings, log: Logger): PrimaryHandle {
     }
   };
 
-  const aggregator = new AggregatorRegistry();
+  // prom-client is loaded on the first /metrics, not while the workers start.
+  let aggregator: Promise<{ clusterMetrics(): Promise<string> }> | undefined;
+  const clusterMetrics = (): Promise<string> =>
+    (aggregator ??= import('prom-client').then((m) => new m.AggregatorRegistry())).then((a) => a.clusterMetrics());
   let resolveReady: (port: number) => void = () => undefined;
   const ready = new Promise<number>((resolve) => (resolveReady = resolve));
   const listening = new Set<number>();
@@ -87,7 +89,7 @@ export function runPrimary(initial: Settings, log: Logger): PrimaryHandle {
         worker.send({ kind: 'configured', id: msg.id, ...(error ? { error } : {}) } satisfies Message);
       });
     } else if (msg.kind === 'metrics') {
-      aggregator.clusterMetrics().then(
+      clusterMetrics().then(
         (text) => worker.send({ kind: 'metricsText', id: msg.id, text } satisfies Message),
         (err: unknown) => worker.send({ kind: 'metricsText', id: msg.id, error: String(err) } satisfies Message),
       );

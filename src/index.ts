@@ -2,19 +2,19 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
-import { createApp } from './app.js';
 import { createLogger } from './log.js';
 import { defaultSettings, SettingsStore, validateSettings } from './settings.js';
 import { applyHere, reconfigure } from './handlers/configure.js';
 import { connectWorker, type WorkerLink } from './cluster.js';
-import { Metrics } from './metrics.js';
 import { Admission } from './model/admission.js';
 import { InFlight } from './http/inflight.js';
 import { WorkSlices } from './model/timing.js';
 import type { Deps } from './handlers/deps.js';
-import { TokenizerRegistry, hubOptionsFromEnv, type HubOptions } from './model/tokenizers.js';
+import type { HubOptions } from './model/tokenizers.js';
 import { serveInChild } from './childServer.js';
 import type { ConfigureRequest, Settings } from './types.js';
+// The app (Koa, openapi-backend, Ajv), the tokenizer libraries and prom-client are imported by serve() when
+// it runs: the --workers primary, which imports this module but serves nothing, never loads them.
 
 export type { Settings, ConfigureRequest } from './types.js';
 export { SettingError } from './settings.js';
@@ -69,6 +69,10 @@ export interface ServeOptions {
 export async function serve(settings: Settings, opts: ServeOptions = {}): Promise<MockServer> {
   const store = new SettingsStore(settings);
   const log = createLogger(() => store.current.log_level, opts.logWriter);
+  // The app's modules load while the tokenizer files are read; each is awaited where it is first needed.
+  const appModule = import('./app.js');
+  appModule.catch(() => undefined); // awaited below; an early failure must not count as unhandled meanwhile
+  const [{ TokenizerRegistry, hubOptionsFromEnv }, { Metrics }] = await Promise.all([import('./model/tokenizers.js'), import('./metrics.js')]);
   const tokenizers = new TokenizerRegistry(log, opts.hub ?? hubOptionsFromEnv(), settings.tokenizer_dir);
   const admission = new Admission(() => store.current);
   store.onChange(() => admission.recheck());
@@ -125,14 +129,17 @@ export async function serve(settings: Settings, opts: ServeOptions = {}): Promis
     }
     loaded = true;
   };
-  if (settings.startup_delay > 0) {
-    // Listen at once and answer 503 until the delay has passed and the tokenizers are in: readiness probes see it start.
-    void preload();
-  } else {
-    await preload();
-  }
-
-  const app = await createApp(deps);
+  // Listen at once with startup_delay, answering 503 until the delay has passed and the tokenizers are in:
+  // readiness probes see it start. Without it, listen once the tokenizers are in.
+  const preloaded = preload();
+  const built = appModule.then(({ createApp }) => {
+    const t0 = performance.now();
+    return createApp(deps).then((app) => {
+      log.debug(`app built in ${(performance.now() - t0).toFixed(0)} ms`);
+      return app;
+    });
+  });
+  const [app] = await Promise.all([built, settings.startup_delay > 0 ? undefined : preloaded]);
   const server: Server = createServer(app.callback());
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
