@@ -343,6 +343,79 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/images/generations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Generate PNG images from a prompt
+         * @description OpenAI's image generation API. Each image is a real PNG of the asked size, drawn from a hash of the prompt
+         *     (a gradient with stripes and a disc, in colours taken from the hash): the same prompt gives the same bytes
+         *     in every request and run, and each of the `n` images of one request is a different picture.
+         *
+         *     The model decides the rules, as at OpenAI: `dall-e-2` (the default when `model` is absent) takes sizes
+         *     `256x256`, `512x512`, `1024x1024` and answers `url` by default; `dall-e-3` only `n: 1` and `1024x1024`,
+         *     `1792x1024`, `1024x1792`, with a `revised_prompt`; the GPT image models (`gpt-image-1`, `-1-mini`,
+         *     `-1.5`, `-2`) take `1024x1024`, `1536x1024`, `1024x1536` or `auto` (`gpt-image-2` also free sizes in
+         *     steps of 16 px), always answer `b64_json` (a `response_format` is refused, as OpenAI refuses it), stream,
+         *     and report `usage` with the resolved `size`, `quality`, `background` and `output_format`. A request
+         *     without `model` that uses a GPT image parameter (`stream`, `background`, ...) is for `gpt-image-1`. Any
+         *     other model (an open server's diffusion model) is served as a GPT image model that also takes
+         *     `response_format` (default `b64_json`) and any size up to 4096 px a side. Images are PNG only:
+         *     `output_format` `jpeg` or `webp` is refused (400). `background: transparent` gives an RGBA image whose
+         *     background is transparent.
+         *
+         *     `url` answers point at `GET /v1/images/files/{name}` on the origin the request was addressed to; the
+         *     name holds what the image is drawn from, so any worker serves it, at any time.
+         *
+         *     Usage: `input_tokens` (= `input_tokens_details.text_tokens`) counts the prompt with the model's tokenizer
+         *     (the fallback's for a model not preloaded); `output_tokens` is what gpt-image-1 bills per image: at
+         *     1024x1024, 1024x1536 and 1536x1024, 272, 408, 400 tokens (`low`), 1056, 1584, 1568 (`medium`, and
+         *     `auto`), 4160, 6240, 6208 (`high`); another size the square's count scaled by its area; plus 100 per
+         *     streamed partial image.
+         *
+         *     Each image takes `image_generation_latency` ms: the answer comes `n × image_generation_latency` ms after
+         *     arrival (X-Mock-TTFT replaces the whole), under the same queue, fault injection and `X-Mock-*` headers as
+         *     chat. With `stream: true`, each image's `partial_images` previews (`image_generation.partial_image`,
+         *     coarser pictures of the final one) are spread evenly over its time and its
+         *     `image_generation.completed` event comes at its end; events are named in `event:` lines and there is no
+         *     `[DONE]`, as OpenAI streams them. Each completed event carries that image's usage.
+         */
+        post: operations["createImage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/images/files/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One generated image, as PNG
+         * @description Where the `url` answers of `POST /v1/images/generations` point. The name holds the prompt's hash, the
+         *     image's index, its size and background: the image is drawn again from them (or taken from a small cache),
+         *     so the URL works on every worker and after a restart, and never expires. A name this server did not
+         *     give is a 404.
+         */
+        get: operations["getImageFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/configure": {
         parameters: {
             query?: never;
@@ -390,12 +463,167 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Prometheus metrics, with vLLM's names
+         * Prometheus metrics, with vLLM's names and the later AIPerf mock's
          * @description The text exposition format, with vLLM's metric names and `model_name` label, so dashboards and tools
-         *     that scrape vLLM work unchanged. Values are measured from what the server sent. With --workers, the
-         *     sum over all workers.
+         *     that scrape vLLM work unchanged, then the later AIPerf mock's own families (`aiperf_mock_*`, by
+         *     `endpoint`: requests by status, latency, time to first token, inter-token latency, tokens streamed,
+         *     errors by code). Values are measured from what the server sent. With --workers, the sum over all workers.
          */
         get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/vllm/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * vLLM's metrics page
+         * @description vLLM's families alone (the `vllm:*` part of `/metrics`), label `model_name`, including
+         *     `vllm:kv_cache_usage_perc`: the tokens the running requests hold over `kv_cache_tokens`.
+         */
+        get: operations["getVllmMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sglang/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * SGLang's metrics page
+         * @description SGLang's names (`sglang:*`): the scheduler's gauges with labels `engine_type`, `model_name`, `pp_rank`,
+         *     `tp_rank` (`sglang:num_running_reqs`, `sglang:token_usage`, `sglang:gen_throughput` over the last
+         *     `dcgm_window_sec`...) and the tokenizer manager's counters and histograms with `model_name`.
+         */
+        get: operations["getSglangMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/trtllm/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * TensorRT-LLM's metrics page
+         * @description trtllm-serve's names (`trtllm_*`), labels `engine_type` and `model_name` (and `finished_reason` on
+         *     `trtllm_request_success_total`), with its KV-cache blocks of 32 tokens.
+         */
+        get: operations["getTrtllmMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dynamo_frontend/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The Dynamo frontend's metrics page
+         * @description NVIDIA Dynamo's HTTP frontend (`dynamo_frontend_*`), label `model`; `dynamo_frontend_requests_total`
+         *     also by `endpoint` (chat_completions, completions...), `request_type` (stream, unary) and `status`.
+         */
+        get: operations["getDynamoFrontendMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dynamo_component/prefill/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A Dynamo prefill worker's metrics page
+         * @description A disaggregated deployment's prefill worker (`dynamo_component_*`, labels `dynamo_component`,
+         *     `dynamo_endpoint`, `dynamo_namespace`, `model`): it holds each request from the start of generation
+         *     to its first token, and the KV cache of those prompts.
+         */
+        get: operations["getDynamoPrefillMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dynamo_component/decode/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A Dynamo decode worker's metrics page
+         * @description The decode worker of the same deployment: it holds each request from its first token to its end.
+         */
+        get: operations["getDynamoDecodeMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/dcgm{index}/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * GPU telemetry, as NVIDIA's DCGM exporter writes it
+         * @description Exporter `index` of `dcgm_num_endpoints` (AIPerf: `--gpu-telemetry http://HOST:PORT/dcgm1/metrics
+         *     http://HOST:PORT/dcgm2/metrics`): `dcgm_num_gpus` boards of `dcgm_gpu_name`, with the exporter's field
+         *     names, types and units, and its labels `gpu`, `UUID`, `pci_bus_id`, `device`, `modelName`, `Hostname`
+         *     and `DCGM_FI_DRIVER_VERSION`. The readings follow the load: L, the mean over the last
+         *     `dcgm_window_sec` of min(1, tokens sent per second ÷ `dcgm_min_throughput`), drives utilization
+         *     (100 × L %), power (idle + (limit − idle) × L W), temperatures, SM clock and memory used (which also
+         *     grows with the KV cache in use); `DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION` is the integral of that power
+         *     (mJ). Each board has a fixed UUID and a few per cent of its own character, seeded by `dcgm_seed`.
+         */
+        get: operations["getDcgmMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -718,6 +946,67 @@ export interface components {
          * @default 2
          */
         EmbeddingPerInputLatency: number;
+        /**
+         * @description The KV cache of each model's simulated engine, in tokens. The engines' pages (vllm:kv_cache_usage_perc, sglang:token_usage, trtllm_kv_cache_utilization, Dynamo's kvstats) show the tokens the running requests hold (prompt plus tokens sent so far) over it, at most 1.
+         * @default 131072
+         */
+        KvCacheTokens: number;
+        /**
+         * @description DCGM exporters served, at /dcgm1/metrics to /dcgm{N}/metrics, as if on N nodes that share the load.
+         * @default 2
+         */
+        DcgmNumEndpoints: number;
+        /**
+         * @description GPUs each DCGM exporter reports.
+         * @default 2
+         */
+        DcgmNumGpus: number;
+        /**
+         * @description The GPU model the DCGM exporters report, with its real product name (modelName), memory, power limit, clocks and temperatures. h100 and h100-sxm are both the SXM board (NVIDIA H100 80GB HBM3).
+         * @default h200
+         * @enum {string}
+         */
+        DcgmGpuName: "a100" | "a100-40gb" | "l40s" | "rtx6000" | "h100" | "h100-sxm" | "h100-pcie" | "h200" | "b200" | "gb200";
+        /**
+         * @description The sliding window, in seconds, over which the GPU load (and SGLang's gen_throughput) is measured at each scrape.
+         * @default 1
+         */
+        DcgmWindowSec: number;
+        /**
+         * @description Tokens per second (all workers together) at which the simulated GPUs are fully loaded; below it the load is proportional. Unlike the later AIPerf mock, the reference does not rise to the highest rate seen, so the energy counter stays the integral of the power shown.
+         * @default 100
+         */
+        DcgmMinThroughput: number;
+        /**
+         * @description The Hostname label of the DCGM exporters.
+         * @default localhost
+         */
+        DcgmHostname: string;
+        /**
+         * @description Seeds the GPUs' UUIDs and per-board character, and the noise of their readings; null picks one per server (the same in every worker).
+         * @default null
+         */
+        DcgmSeed: number | null;
+        /**
+         * @description The GPU readings follow the tokens sent; off, they stay idle.
+         * @default true
+         */
+        DcgmAutoLoad: boolean;
+        /**
+         * @description Time to generate one image, in milliseconds; a request for n images answers after n times it, and a stream spreads each image's partial images over its time.
+         * @default 100
+         */
+        ImageGenerationLatency: number;
+        /**
+         * @description Time every NIM image retrieval request (/v1/infer) takes before its answer, in milliseconds; image_retrieval_per_image_latency adds to it per image.
+         * @default 10
+         */
+        ImageRetrievalBaseLatency: number;
+        /**
+         * @description Extra time of a NIM image retrieval request per image, in milliseconds.
+         * @default 5
+         */
+        ImageRetrievalPerImageLatency: number;
         /** @description Every setting in force. */
         Settings: {
             port: components["schemas"]["Port"];
@@ -774,6 +1063,18 @@ export interface components {
             embedding_dimensions: components["schemas"]["EmbeddingDimensions"];
             embedding_base_latency: components["schemas"]["EmbeddingBaseLatency"];
             embedding_per_input_latency: components["schemas"]["EmbeddingPerInputLatency"];
+            kv_cache_tokens: components["schemas"]["KvCacheTokens"];
+            dcgm_num_endpoints: components["schemas"]["DcgmNumEndpoints"];
+            dcgm_num_gpus: components["schemas"]["DcgmNumGpus"];
+            dcgm_gpu_name: components["schemas"]["DcgmGpuName"];
+            dcgm_window_sec: components["schemas"]["DcgmWindowSec"];
+            dcgm_min_throughput: components["schemas"]["DcgmMinThroughput"];
+            dcgm_hostname: components["schemas"]["DcgmHostname"];
+            dcgm_seed: components["schemas"]["DcgmSeed"];
+            dcgm_auto_load: components["schemas"]["DcgmAutoLoad"];
+            image_generation_latency: components["schemas"]["ImageGenerationLatency"];
+            image_retrieval_base_latency: components["schemas"]["ImageRetrievalBaseLatency"];
+            image_retrieval_per_image_latency: components["schemas"]["ImageRetrievalPerImageLatency"];
         };
         /** @description The settings to change; any subset. Unknown fields are rejected. */
         ConfigureRequest: {
@@ -806,6 +1107,18 @@ export interface components {
             embedding_dimensions?: components["schemas"]["EmbeddingDimensions"];
             embedding_base_latency?: components["schemas"]["EmbeddingBaseLatency"];
             embedding_per_input_latency?: components["schemas"]["EmbeddingPerInputLatency"];
+            kv_cache_tokens?: components["schemas"]["KvCacheTokens"];
+            dcgm_num_endpoints?: components["schemas"]["DcgmNumEndpoints"];
+            dcgm_num_gpus?: components["schemas"]["DcgmNumGpus"];
+            dcgm_gpu_name?: components["schemas"]["DcgmGpuName"];
+            dcgm_window_sec?: components["schemas"]["DcgmWindowSec"];
+            dcgm_min_throughput?: components["schemas"]["DcgmMinThroughput"];
+            dcgm_hostname?: components["schemas"]["DcgmHostname"];
+            dcgm_seed?: components["schemas"]["DcgmSeed"];
+            dcgm_auto_load?: components["schemas"]["DcgmAutoLoad"];
+            image_generation_latency?: components["schemas"]["ImageGenerationLatency"];
+            image_retrieval_base_latency?: components["schemas"]["ImageRetrievalBaseLatency"];
+            image_retrieval_per_image_latency?: components["schemas"]["ImageRetrievalPerImageLatency"];
             disable_models_endpoint?: components["schemas"]["DisableModelsEndpoint"];
             auth_header_name?: components["schemas"]["AuthHeaderName"];
             reasoning_by_model?: components["schemas"]["ReasoningByModel"];
@@ -1384,6 +1697,123 @@ export interface components {
             sha: string | null;
             docker_label: string | null;
         };
+        /**
+         * @description OpenAI's image generation request. Which values are accepted depends on the model (see the operation);
+         *     unknown fields are accepted and ignored.
+         */
+        CreateImageRequest: {
+            /** @description What to draw; its hash decides the picture. */
+            prompt: string;
+            /** @description `dall-e-2` (the default), `dall-e-3`, a GPT image model, or any other name (served as an open server's model). */
+            model?: string | null;
+            /** @description Images to generate: 1 when absent (dall-e-3 only 1). */
+            n?: number | null;
+            /** @description `WIDTHxHEIGHT` or `auto`; the model decides which (an other size is 400 `invalid_value`). */
+            size?: string | null;
+            /**
+             * @description Billed and reported as low, medium (also auto and standard) or high (also hd).
+             * @enum {string|null}
+             */
+            quality?: "standard" | "hd" | "low" | "medium" | "high" | "auto" | null;
+            /**
+             * @description Not for the GPT image models (400 `unknown_parameter`).
+             * @enum {string|null}
+             */
+            response_format?: "url" | "b64_json" | null;
+            /**
+             * @description `png` when absent; only `png` is made here: `jpeg` and `webp` are refused (400).
+             * @enum {string|null}
+             */
+            output_format?: "png" | "jpeg" | "webp" | null;
+            /** @description Accepted and ignored (PNG is lossless). */
+            output_compression?: number | null;
+            /**
+             * @description `transparent`: an RGBA PNG whose background is transparent; `auto` is opaque.
+             * @enum {string|null}
+             */
+            background?: "transparent" | "opaque" | "auto" | null;
+            /**
+             * @description Accepted and ignored.
+             * @enum {string|null}
+             */
+            moderation?: "low" | "auto" | null;
+            /**
+             * @description Accepted and ignored.
+             * @enum {string|null}
+             */
+            style?: "vivid" | "natural" | null;
+            /** @description Stream the images' events (not for dall-e). */
+            stream?: boolean | null;
+            /** @description Partial images per image when streaming. */
+            partial_images?: number | null;
+            /** @description Accepted and ignored. */
+            user?: string;
+        };
+        /** @description One image, as base64 PNG bytes or as a URL on this server. */
+        Image: {
+            b64_json?: string;
+            /** @description An absolute URL: `GET /v1/images/files/{name}` on the origin the request was addressed to. */
+            url?: string;
+            /** @description dall-e-3 only: the prompt as given (this server does not revise it). */
+            revised_prompt?: string;
+        };
+        ImagesUsage: {
+            total_tokens: number;
+            /** @description The prompt's tokens, with the model's tokenizer. */
+            input_tokens: number;
+            /** @description gpt-image-1's image tokens per image by size and quality (see the operation), plus 100 per partial image. */
+            output_tokens: number;
+            input_tokens_details: {
+                text_tokens: number;
+                /** @description Always 0 (no input images). */
+                image_tokens: number;
+            };
+        };
+        ImagesResponse: {
+            /** @description Unix seconds. */
+            created: number;
+            data: components["schemas"]["Image"][];
+            /** @enum {string} */
+            background?: "transparent" | "opaque";
+            /** @enum {string} */
+            output_format?: "png" | "webp" | "jpeg";
+            size?: string;
+            /** @enum {string} */
+            quality?: "low" | "medium" | "high";
+            usage?: components["schemas"]["ImagesUsage"];
+        };
+        /** @description A coarser preview of the image being generated. */
+        ImageGenPartialImageEvent: {
+            /** @constant */
+            type: "image_generation.partial_image";
+            b64_json: string;
+            created_at: number;
+            size: string;
+            /** @enum {string} */
+            quality: "low" | "medium" | "high";
+            /** @enum {string} */
+            background: "transparent" | "opaque" | "auto";
+            /** @enum {string} */
+            output_format: "png" | "webp" | "jpeg";
+            /** @description From 0, for each image. */
+            partial_image_index: number;
+        };
+        /** @description One final image, with its usage. */
+        ImageGenCompletedEvent: {
+            /** @constant */
+            type: "image_generation.completed";
+            b64_json: string;
+            created_at: number;
+            size: string;
+            /** @enum {string} */
+            quality: "low" | "medium" | "high";
+            /** @enum {string} */
+            background: "transparent" | "opaque" | "auto";
+            /** @enum {string} */
+            output_format: "png" | "webp" | "jpeg";
+            usage: components["schemas"]["ImagesUsage"];
+        };
+        ImageGenStreamEvent: components["schemas"]["ImageGenPartialImageEvent"] | components["schemas"]["ImageGenCompletedEvent"];
     };
     responses: {
         /** @description The server requires a key and the request's `Authorization Bearer` does not carry it. */
@@ -2409,6 +2839,117 @@ export interface operations {
             default: components["responses"]["TgiError"];
         };
     };
+    createImage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Echoed in the response; one is made when absent. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+                /** @description Answer this request with this error (see `error_types`), for deterministic tests. */
+                "X-Mock-Error"?: components["parameters"]["MockError"];
+                /** @description This request's time to first token in milliseconds, instead of the latency model's. */
+                "X-Mock-TTFT"?: components["parameters"]["MockTtft"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateImageRequest"];
+            };
+        };
+        responses: {
+            /** @description The images, in order; or (`stream`) their events. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created": 1713833628,
+                     *       "data": [
+                     *         {
+                     *           "b64_json": "iVBORw0KGgo..."
+                     *         }
+                     *       ],
+                     *       "background": "opaque",
+                     *       "output_format": "png",
+                     *       "size": "1024x1024",
+                     *       "quality": "low",
+                     *       "usage": {
+                     *         "total_tokens": 278,
+                     *         "input_tokens": 6,
+                     *         "output_tokens": 272,
+                     *         "input_tokens_details": {
+                     *           "text_tokens": 6,
+                     *           "image_tokens": 0
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImagesResponse"];
+                    /**
+                     * @example {
+                     *       "type": "image_generation.partial_image",
+                     *       "b64_json": "iVBORw0KGgo...",
+                     *       "created_at": 1713833628,
+                     *       "size": "1024x1024",
+                     *       "quality": "low",
+                     *       "background": "opaque",
+                     *       "output_format": "png",
+                     *       "partial_image_index": 0
+                     *     }
+                     */
+                    "text/event-stream": components["schemas"]["ImageGenStreamEvent"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getImageFile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The file name from an answer's `url`.
+                 * @example 6f0d9a1c83a4c2b1d8d1f7d0c6a3e5b2-0-256x256-opaque.png
+                 */
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The PNG image (`image/png`), the same bytes as the `b64_json` of the same request. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example PNG
+                     *     
+                     *     ...
+                     */
+                    "image/png": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
     configure: {
         parameters: {
             query?: never;
@@ -2479,7 +3020,19 @@ export interface operations {
                      *         "ranking_per_passage_latency": 1,
                      *         "embedding_dimensions": 768,
                      *         "embedding_base_latency": 10,
-                     *         "embedding_per_input_latency": 2
+                     *         "embedding_per_input_latency": 2,
+                     *         "kv_cache_tokens": 131072,
+                     *         "dcgm_num_endpoints": 2,
+                     *         "dcgm_num_gpus": 2,
+                     *         "dcgm_gpu_name": "h200",
+                     *         "dcgm_window_sec": 1,
+                     *         "dcgm_min_throughput": 100,
+                     *         "dcgm_hostname": "localhost",
+                     *         "dcgm_seed": null,
+                     *         "dcgm_auto_load": true,
+                     *         "image_generation_latency": 100,
+                     *         "image_retrieval_base_latency": 10,
+                     *         "image_retrieval_per_image_latency": 5
                      *       }
                      *     }
                      */
@@ -2561,7 +3114,19 @@ export interface operations {
                      *         "ranking_per_passage_latency": 1,
                      *         "embedding_dimensions": 768,
                      *         "embedding_base_latency": 10,
-                     *         "embedding_per_input_latency": 2
+                     *         "embedding_per_input_latency": 2,
+                     *         "kv_cache_tokens": 131072,
+                     *         "dcgm_num_endpoints": 2,
+                     *         "dcgm_num_gpus": 2,
+                     *         "dcgm_gpu_name": "h200",
+                     *         "dcgm_window_sec": 1,
+                     *         "dcgm_min_throughput": 100,
+                     *         "dcgm_hostname": "localhost",
+                     *         "dcgm_seed": null,
+                     *         "dcgm_auto_load": true,
+                     *         "image_generation_latency": 100,
+                     *         "image_retrieval_base_latency": 10,
+                     *         "image_retrieval_per_image_latency": 5
                      *       },
                      *       "tokenizers": {
                      *         "loaded": [
@@ -2609,6 +3174,226 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            default: components["responses"]["Error"];
+        };
+    };
+    getVllmMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metrics. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example # HELP vllm:num_requests_running Requests generating now.
+                     *     # TYPE vllm:num_requests_running gauge
+                     *     vllm:num_requests_running{model_name="Qwen/Qwen3-0.6B"} 3.0
+                     *     # HELP vllm:kv_cache_usage_perc KV-cache usage: the tokens running requests hold over kv_cache_tokens (1 is full).
+                     *     # TYPE vllm:kv_cache_usage_perc gauge
+                     *     vllm:kv_cache_usage_perc{model_name="Qwen/Qwen3-0.6B"} 0.0113525390625
+                     *     # HELP vllm:generation_tokens_total Tokens sent.
+                     *     # TYPE vllm:generation_tokens_total counter
+                     *     vllm:generation_tokens_total{model_name="Qwen/Qwen3-0.6B"} 5120.0
+                     */
+                    "text/plain": string;
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getSglangMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metrics. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example # HELP sglang:num_running_reqs Requests generating now.
+                     *     # TYPE sglang:num_running_reqs gauge
+                     *     sglang:num_running_reqs{engine_type="unified",model_name="Qwen/Qwen3-0.6B",pp_rank="0",tp_rank="0"} 3.0
+                     *     # HELP sglang:token_usage KV-cache usage: used tokens over max_total_num_tokens.
+                     *     # TYPE sglang:token_usage gauge
+                     *     sglang:token_usage{engine_type="unified",model_name="Qwen/Qwen3-0.6B",pp_rank="0",tp_rank="0"} 0.0113525390625
+                     *     # HELP sglang:generation_tokens_total Tokens sent.
+                     *     # TYPE sglang:generation_tokens_total counter
+                     *     sglang:generation_tokens_total{model_name="Qwen/Qwen3-0.6B"} 5120.0
+                     */
+                    "text/plain": string;
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getTrtllmMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metrics. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example # HELP trtllm_request_success_total Requests that finished, by finish reason.
+                     *     # TYPE trtllm_request_success_total counter
+                     *     trtllm_request_success_total{engine_type="trtllm",finished_reason="stop",model_name="Qwen/Qwen3-0.6B"} 40.0
+                     *     trtllm_request_success_total{engine_type="trtllm",finished_reason="length",model_name="Qwen/Qwen3-0.6B"} 2.0
+                     *     trtllm_request_success_total{engine_type="trtllm",finished_reason="abort",model_name="Qwen/Qwen3-0.6B"} 0.0
+                     *     # HELP trtllm_kv_cache_utilization KV-cache usage: used blocks over all blocks.
+                     *     # TYPE trtllm_kv_cache_utilization gauge
+                     *     trtllm_kv_cache_utilization{engine_type="trtllm",model_name="Qwen/Qwen3-0.6B"} 0.011962890625
+                     */
+                    "text/plain": string;
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getDynamoFrontendMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metrics. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example # HELP dynamo_frontend_requests_total Requests the frontend answered, by endpoint, model, request type and status.
+                     *     # TYPE dynamo_frontend_requests_total counter
+                     *     dynamo_frontend_requests_total{endpoint="chat_completions",model="Qwen/Qwen3-0.6B",request_type="stream",status="success"} 42
+                     *     # HELP dynamo_frontend_inflight_requests Requests being answered now.
+                     *     # TYPE dynamo_frontend_inflight_requests gauge
+                     *     dynamo_frontend_inflight_requests{model="Qwen/Qwen3-0.6B"} 3
+                     */
+                    "text/plain": string;
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getDynamoPrefillMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metrics. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example # HELP dynamo_component_requests_total Requests this worker took.
+                     *     # TYPE dynamo_component_requests_total counter
+                     *     dynamo_component_requests_total{dynamo_component="prefill",dynamo_endpoint="generate",dynamo_namespace="dynamo",model="Qwen/Qwen3-0.6B"} 42
+                     *     # HELP dynamo_component_kvstats_gpu_cache_usage_percent KV-cache usage, 0 to 1.
+                     *     # TYPE dynamo_component_kvstats_gpu_cache_usage_percent gauge
+                     *     dynamo_component_kvstats_gpu_cache_usage_percent{dynamo_component="prefill",dynamo_endpoint="generate",dynamo_namespace="dynamo",model="Qwen/Qwen3-0.6B"} 0.000762939453125
+                     */
+                    "text/plain": string;
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getDynamoDecodeMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The metrics. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example # HELP dynamo_component_requests_total Requests this worker took.
+                     *     # TYPE dynamo_component_requests_total counter
+                     *     dynamo_component_requests_total{dynamo_component="decode",dynamo_endpoint="generate",dynamo_namespace="dynamo",model="Qwen/Qwen3-0.6B"} 42
+                     *     # HELP dynamo_component_inflight_requests Requests this worker holds now.
+                     *     # TYPE dynamo_component_inflight_requests gauge
+                     *     dynamo_component_inflight_requests{dynamo_component="decode",dynamo_endpoint="generate",dynamo_namespace="dynamo",model="Qwen/Qwen3-0.6B"} 3
+                     */
+                    "text/plain": string;
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    getDcgmMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Which exporter, from 1 to `dcgm_num_endpoints`; any other is 404.
+                 * @example 1
+                 */
+                index: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The exporter's metrics. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example # HELP DCGM_FI_DEV_GPU_UTIL GPU utilization (in %).
+                     *     # TYPE DCGM_FI_DEV_GPU_UTIL gauge
+                     *     DCGM_FI_DEV_GPU_UTIL{gpu="0",UUID="GPU-c8bc9e31-83eb-f990-82c0-3a8619d1f572",pci_bus_id="00000000:18:00.0",device="nvidia0",modelName="NVIDIA H200",Hostname="localhost",DCGM_FI_DRIVER_VERSION="570.124.06"} 62
+                     *     DCGM_FI_DEV_GPU_UTIL{gpu="1",UUID="GPU-aa100e6c-72bb-26e5-9454-f316de9226b6",pci_bus_id="00000000:2A:00.0",device="nvidia1",modelName="NVIDIA H200",Hostname="localhost",DCGM_FI_DRIVER_VERSION="570.124.06"} 65
+                     *     # HELP DCGM_FI_DEV_POWER_USAGE Power draw (in W).
+                     *     # TYPE DCGM_FI_DEV_POWER_USAGE gauge
+                     *     DCGM_FI_DEV_POWER_USAGE{gpu="0",UUID="GPU-c8bc9e31-83eb-f990-82c0-3a8619d1f572",pci_bus_id="00000000:18:00.0",device="nvidia0",modelName="NVIDIA H200",Hostname="localhost",DCGM_FI_DRIVER_VERSION="570.124.06"} 462.318204
+                     *     DCGM_FI_DEV_POWER_USAGE{gpu="1",UUID="GPU-aa100e6c-72bb-26e5-9454-f316de9226b6",pci_bus_id="00000000:2A:00.0",device="nvidia1",modelName="NVIDIA H200",Hostname="localhost",DCGM_FI_DRIVER_VERSION="570.124.06"} 470.955310
+                     */
+                    "text/plain": string;
+                };
+            };
+            404: components["responses"]["NotFound"];
             default: components["responses"]["Error"];
         };
     };
@@ -2692,7 +3477,19 @@ export interface operations {
                      *         "ranking_per_passage_latency": 1,
                      *         "embedding_dimensions": 768,
                      *         "embedding_base_latency": 10,
-                     *         "embedding_per_input_latency": 2
+                     *         "embedding_per_input_latency": 2,
+                     *         "kv_cache_tokens": 131072,
+                     *         "dcgm_num_endpoints": 2,
+                     *         "dcgm_num_gpus": 2,
+                     *         "dcgm_gpu_name": "h200",
+                     *         "dcgm_window_sec": 1,
+                     *         "dcgm_min_throughput": 100,
+                     *         "dcgm_hostname": "localhost",
+                     *         "dcgm_seed": null,
+                     *         "dcgm_auto_load": true,
+                     *         "image_generation_latency": 100,
+                     *         "image_retrieval_base_latency": 10,
+                     *         "image_retrieval_per_image_latency": 5
                      *       }
                      *     }
                      */

@@ -36,6 +36,17 @@ import tgiGenerate from './handlers/tgiGenerate.js';
 import tgiGenerateStream from './handlers/tgiGenerateStream.js';
 import tgiCompatGenerate from './handlers/tgiCompatGenerate.js';
 import tgiGetInfo from './handlers/tgiGetInfo.js';
+// Telemetry: the engines' metrics pages and the DCGM exporters.
+import getVllmMetrics from './handlers/getVllmMetrics.js';
+import getSglangMetrics from './handlers/getSglangMetrics.js';
+import getTrtllmMetrics from './handlers/getTrtllmMetrics.js';
+import getDynamoFrontendMetrics from './handlers/getDynamoFrontendMetrics.js';
+import getDynamoPrefillMetrics from './handlers/getDynamoPrefillMetrics.js';
+import getDynamoDecodeMetrics from './handlers/getDynamoDecodeMetrics.js';
+import getDcgmMetrics from './handlers/getDcgmMetrics.js';
+// Images: OpenAI's image generation, and the PNG files behind its URLs.
+import createImage from './handlers/createImage.js';
+import getImageFile from './handlers/getImageFile.js';
 import type { Operations } from './types.js';
 
 /** One handler factory per operationId of openapi.yaml; the type makes a missing one a compile error. */
@@ -61,6 +72,15 @@ const HANDLERS: Record<keyof Operations, (deps: Deps) => OperationHandler> = {
   tgiGetInfo,
   createEmbedding,
   createChatEmbedding,
+  getVllmMetrics,
+  getSglangMetrics,
+  getTrtllmMetrics,
+  getDynamoFrontendMetrics,
+  getDynamoPrefillMetrics,
+  getDynamoDecodeMetrics,
+  getDcgmMetrics,
+  createImage,
+  getImageFile,
 };
 
 export async function createApp(deps: Deps): Promise<Koa<RequestState>> {

@@ -20,6 +20,8 @@ import type {
   EmbeddingResponse,
   ErrorBody,
   HealthBody,
+  CreateImageRequest,
+  ImagesResponse,
   Model,
   ModelList,
   RankingRequest,
@@ -149,6 +151,26 @@ export interface MockClient extends OperationMethods {
   tgiCompatGenerate(body: TgiCompatGenerateParams, options?: CallOptions): Promise<TgiCompatGenerateResponse>;
   /** GET /info (Hugging Face TGI). */
   tgiGetInfo(options?: CallOptions): Promise<TgiInfo>;
+  // Telemetry: each page is Prometheus text, as its real exporter writes it.
+  /** GET /vllm/metrics. */
+  getVllmMetrics(options?: CallOptions): Promise<string>;
+  /** GET /sglang/metrics. */
+  getSglangMetrics(options?: CallOptions): Promise<string>;
+  /** GET /trtllm/metrics. */
+  getTrtllmMetrics(options?: CallOptions): Promise<string>;
+  /** GET /dynamo_frontend/metrics. */
+  getDynamoFrontendMetrics(options?: CallOptions): Promise<string>;
+  /** GET /dynamo_component/prefill/metrics. */
+  getDynamoPrefillMetrics(options?: CallOptions): Promise<string>;
+  /** GET /dynamo_component/decode/metrics. */
+  getDynamoDecodeMetrics(options?: CallOptions): Promise<string>;
+  /** GET /dcgm{index}/metrics: DCGM exporter `index` (from 1). */
+  getDcgmMetrics(index: number, options?: CallOptions): Promise<string>;
+  // Images.
+  /** POST /v1/images/generations, answered whole (`stream` is sent false). */
+  createImage(body: CreateImageRequest, options?: CallOptions): Promise<ImagesResponse>;
+  /** GET /v1/images/files/{name}: the PNG bytes behind an image's `url` (its last path segment). */
+  getImageFile(name: string, options?: CallOptions): Promise<Uint8Array>;
   /** The underlying openapi-fetch client, for the whole response (`{ data, error, response }`). */
   readonly api: Client<paths>;
 }
@@ -272,5 +294,18 @@ export function createMockClient(baseUrl: string, options: Omit<ClientOptions, '
     },
     tgiCompatGenerate: async (body, o) => unwrap(await api.POST('/', { ...init(o), body: { ...body, stream: false } })) as TgiCompatGenerateResponse,
     tgiGetInfo: async (o) => unwrap(await api.GET('/info', init(o))),
+    // Telemetry.
+    getVllmMetrics: async (o) => unwrap(await api.GET('/vllm/metrics', { ...init(o), parseAs: 'text' })),
+    getSglangMetrics: async (o) => unwrap(await api.GET('/sglang/metrics', { ...init(o), parseAs: 'text' })),
+    getTrtllmMetrics: async (o) => unwrap(await api.GET('/trtllm/metrics', { ...init(o), parseAs: 'text' })),
+    getDynamoFrontendMetrics: async (o) => unwrap(await api.GET('/dynamo_frontend/metrics', { ...init(o), parseAs: 'text' })),
+    getDynamoPrefillMetrics: async (o) => unwrap(await api.GET('/dynamo_component/prefill/metrics', { ...init(o), parseAs: 'text' })),
+    getDynamoDecodeMetrics: async (o) => unwrap(await api.GET('/dynamo_component/decode/metrics', { ...init(o), parseAs: 'text' })),
+    getDcgmMetrics: async (index, o) => unwrap(await api.GET('/dcgm{index}/metrics', { ...init(o), params: { path: { index } }, parseAs: 'text' })),
+    // Images.
+    // The answer's type joins the JSON body and the stream's events: `stream: false` makes it the body.
+    createImage: async (body, o) => unwrap(await api.POST('/v1/images/generations', { ...init(o), body: { ...body, stream: false } })) as ImagesResponse,
+    getImageFile: async (name, o) =>
+      new Uint8Array(unwrap(await api.GET('/v1/images/files/{name}', { ...init(o), params: { path: { name } }, parseAs: 'arrayBuffer' }))),
   };
 }

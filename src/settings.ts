@@ -65,6 +65,20 @@ export const SETTINGS: readonly SettingSpec[] = [
   spec('embedding_dimensions', 'integer'),
   spec('embedding_base_latency', 'number'),
   spec('embedding_per_input_latency', 'number'),
+  // Telemetry: the engines' KV cache, and the DCGM stand-in (the later AIPerf mock's --dcgm-* names).
+  spec('kv_cache_tokens', 'integer'),
+  spec('dcgm_num_endpoints', 'integer'),
+  spec('dcgm_num_gpus', 'integer'),
+  spec('dcgm_gpu_name', 'string'),
+  spec('dcgm_window_sec', 'number'),
+  spec('dcgm_min_throughput', 'number'),
+  spec('dcgm_hostname', 'string'),
+  spec('dcgm_seed', 'integer'),
+  spec('dcgm_auto_load', 'boolean'),
+  // Images: the time of one generated image; NIM image retrieval: the later AIPerf mock's latency names.
+  spec('image_generation_latency', 'number'),
+  spec('image_retrieval_base_latency', 'number'),
+  spec('image_retrieval_per_image_latency', 'number'),
 ];
 
 /**

@@ -62,3 +62,11 @@ export type TgiStreamDetails = Schemas['TgiStreamDetails'];
 export type TgiStreamEvent = Schemas['TgiStreamEvent'];
 export type TgiErrorResponse = Schemas['TgiErrorResponse'];
 export type TgiInfo = Schemas['TgiInfo'];
+
+// Images: OpenAI's image generation, its stream events, and the PNG files behind its URLs.
+export type CreateImageRequest = Schemas['CreateImageRequest'];
+export type ImagesResponse = Schemas['ImagesResponse'];
+export type ImageItem = Schemas['Image'];
+export type ImagesUsage = Schemas['ImagesUsage'];
+export type ImageGenPartialImageEvent = Schemas['ImageGenPartialImageEvent'];
+export type ImageGenCompletedEvent = Schemas['ImageGenCompletedEvent'];

@@ -184,6 +184,71 @@ export async function respondOnce(ctx: AppContext, deps: Deps, job: OnceJob): Pr
   });
 }
 
+/** One event of a timed stream that is not a token stream (image generation's partial and final images). */
+export interface TimedEvent {
+  /** When it is due, as a share of the job's latency after admission: from 0 to 1 (the last event's). */
+  readonly at: number;
+  /** The SSE text of the event, built when it is due. */
+  frame(): string;
+}
+
+/** A stream of a few timed events: a one-body answer told in parts. */
+export interface EventsJob extends Omit<OnceJob, 'body'> {
+  /** At least one; the last ends the stream. */
+  readonly events: readonly TimedEvent[];
+  /** What closes the stream after its last event: '' where the close alone ends it. */
+  readonly done: string;
+  /** An error told inside the stream after the 200 went out (a shutdown). */
+  error(e: ApiError): string;
+}
+
+/**
+ * Runs a stream of timed events to its end, under the same faults, queue, headers, metrics and shutdown as a
+ * generation. Each event leaves at admission + `at` × latency (X-Mock-TTFT replaces the latency), never before.
+ */
+export async function respondEvents(ctx: AppContext, deps: Deps, job: EventsJob): Promise<void> {
+  await underFaults(ctx, deps, job.model, job.promptTokens, true, async (_random, forced, metrics, onEnd) => {
+    const admitted = await admit(ctx, deps, metrics, job.promptTokens, onEnd);
+    if (!admitted) return;
+    const latency = forced.ttft ?? job.latency;
+    let ended = false;
+    let sleep: ReturnType<typeof sleepUntil> | undefined;
+    const end = (reason: 'stop' | 'abort'): void => {
+      if (ended) return;
+      ended = true;
+      sleep?.cancel();
+      admitted.release();
+      metrics.finished(reason, performance.now());
+    };
+    ctx.respond = false;
+    const writer = new SseWriter(ctx.res, { 'x-request-id': ctx.state.requestId }, () => end('abort'), job.done);
+    onEnd(() => {
+      writer.end(job.error(shuttingDown()));
+      end('abort');
+    });
+    writer.flushHeaders();
+    // The stream goes on after this function returns (underFaults keeps it in flight until its close).
+    void (async () => {
+      try {
+        for (const [i, event] of job.events.entries()) {
+          sleep = sleepUntil(admitted.start + event.at * latency);
+          if (!(await sleep.done) || ended) return;
+          const frame = event.frame();
+          if (i === job.events.length - 1) {
+            writer.end(frame);
+            end('stop');
+          } else {
+            writer.write(frame);
+          }
+        }
+      } catch (err) {
+        writer.end(job.error(toApiError(err)));
+        end('abort');
+      }
+    })();
+  });
+}
+
 type Run = (random: Random, forced: Forced, metrics: RequestMetrics, onEnd: (end: () => void) => void) => Promise<void>;
 
 /**
@@ -197,14 +262,17 @@ async function underFaults(ctx: AppContext, deps: Deps, model: string, promptTok
   // Always draw, so a forced error does not shift the draws of what follows.
   const drawn = drawFault(random, s);
   const fault = forced.error ?? drawn;
-  if (fault !== undefined) throw faultError(fault, promptTokens);
+  // The metrics count every request by endpoint (the path) and kind; an error answer counts by its status.
+  const metrics = deps.metrics.request(model, ctx.state.start, ctx.path, stream);
+  if (fault !== undefined) throw metrics.failed(faultError(fault, promptTokens));
 
-  const metrics = deps.metrics.request(model, ctx.state.start);
   // Until the answer is over, a shutdown may end this request early; `ending` is set to how, once known.
   let ending: () => void = () => undefined;
   const done = deps.inflight.add(() => ending());
   try {
     await run(random, forced, metrics, (end) => (ending = end));
+  } catch (err) {
+    throw metrics.failed(err);
   } finally {
     // A stream's answer goes on after this function returns: it removes itself when it ends.
     // (A client already gone has had its 'close': the stream ended at once.)

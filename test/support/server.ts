@@ -72,13 +72,15 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
 export interface SseEvent {
   /** The text after `data: `. */
   data: string;
+  /** The event's name from an `event: ` line before its data (OpenAI's image and Responses streams), if any. */
+  event?: string;
   /** performance.now() when the read that carried it arrived. */
   at: number;
   /** Index of the network read that carried it (events in the same read share it). */
   read: number;
 }
 
-/** Reads an SSE body to its end, checking the framing: every event is exactly `data: ...\n\n`. */
+/** Reads an SSE body to its end, checking the framing: every event is exactly `data: ...\n\n`, or `event: name\ndata: ...\n\n`. */
 export async function readSse(res: Response): Promise<SseEvent[]> {
   const events: SseEvent[] = [];
   const decoder = new TextDecoder();
@@ -91,8 +93,10 @@ export async function readSse(res: Response): Promise<SseEvent[]> {
     while ((end = buffer.indexOf('\n\n')) >= 0) {
       const block = buffer.slice(0, end);
       buffer = buffer.slice(end + 2);
-      if (!block.startsWith('data: ') || block.includes('\n')) throw new Error(`bad SSE frame: ${JSON.stringify(block)}`);
-      events.push({ data: block.slice(6), at, read });
+      const named = /^event: ([^\n]+)\n(data: [^\n]*)$/.exec(block);
+      const data = named ? named[2]! : block;
+      if (!data.startsWith('data: ') || data.includes('\n')) throw new Error(`bad SSE frame: ${JSON.stringify(block)}`);
+      events.push(named ? { data: data.slice(6), event: named[1]!, at, read } : { data: data.slice(6), at, read });
     }
     read++;
   }
