@@ -47,6 +47,10 @@ import getDcgmMetrics from './handlers/getDcgmMetrics.js';
 // Images: OpenAI's image generation, and the PNG files behind its URLs.
 import createImage from './handlers/createImage.js';
 import getImageFile from './handlers/getImageFile.js';
+// AIPerf's test fixtures: NIM image retrieval, SOLIDO RAG, the custom multimodal API.
+import nimImageRetrieval from './handlers/nimImageRetrieval.js';
+import solidoRagPrompt from './handlers/solidoRagPrompt.js';
+import customMultimodal from './handlers/customMultimodal.js';
 import type { Operations } from './types.js';
 
 /** One handler factory per operationId of openapi.yaml; the type makes a missing one a compile error. */
@@ -81,6 +85,9 @@ const HANDLERS: Record<keyof Operations, (deps: Deps) => OperationHandler> = {
   getDcgmMetrics,
   createImage,
   getImageFile,
+  nimImageRetrieval,
+  solidoRagPrompt,
+  customMultimodal,
 };
 
 export async function createApp(deps: Deps): Promise<Koa<RequestState>> {

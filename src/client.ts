@@ -22,6 +22,12 @@ import type {
   HealthBody,
   CreateImageRequest,
   ImagesResponse,
+  ImageRetrievalRequest,
+  ImageRetrievalResponse,
+  SolidoRagRequest,
+  SolidoRagResponse,
+  CustomMultimodalRequest,
+  CustomMultimodalResponse,
   Model,
   ModelList,
   RankingRequest,
@@ -171,6 +177,13 @@ export interface MockClient extends OperationMethods {
   createImage(body: CreateImageRequest, options?: CallOptions): Promise<ImagesResponse>;
   /** GET /v1/images/files/{name}: the PNG bytes behind an image's `url` (its last path segment). */
   getImageFile(name: string, options?: CallOptions): Promise<Uint8Array>;
+  // AIPerf's test fixtures.
+  /** POST /v1/infer (NVIDIA NIM image retrieval). */
+  nimImageRetrieval(body: ImageRetrievalRequest, options?: CallOptions): Promise<ImageRetrievalResponse>;
+  /** POST /rag/api/prompt (SOLIDO RAG). */
+  solidoRagPrompt(body: SolidoRagRequest, options?: CallOptions): Promise<SolidoRagResponse>;
+  /** POST /v1/custom-multimodal. */
+  customMultimodal(body: CustomMultimodalRequest, options?: CallOptions): Promise<CustomMultimodalResponse>;
   /** The underlying openapi-fetch client, for the whole response (`{ data, error, response }`). */
   readonly api: Client<paths>;
 }
@@ -307,5 +320,9 @@ export function createMockClient(baseUrl: string, options: Omit<ClientOptions, '
     createImage: async (body, o) => unwrap(await api.POST('/v1/images/generations', { ...init(o), body: { ...body, stream: false } })) as ImagesResponse,
     getImageFile: async (name, o) =>
       new Uint8Array(unwrap(await api.GET('/v1/images/files/{name}', { ...init(o), params: { path: { name } }, parseAs: 'arrayBuffer' }))),
+    // AIPerf's test fixtures.
+    nimImageRetrieval: async (body, o) => unwrap(await api.POST('/v1/infer', { ...init(o), body })),
+    solidoRagPrompt: async (body, o) => unwrap(await api.POST('/rag/api/prompt', { ...init(o), body })),
+    customMultimodal: async (body, o) => unwrap(await api.POST('/v1/custom-multimodal', { ...init(o), body })),
   };
 }

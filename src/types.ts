@@ -70,3 +70,12 @@ export type ImageItem = Schemas['Image'];
 export type ImagesUsage = Schemas['ImagesUsage'];
 export type ImageGenPartialImageEvent = Schemas['ImageGenPartialImageEvent'];
 export type ImageGenCompletedEvent = Schemas['ImageGenCompletedEvent'];
+
+// AIPerf's test fixtures: NIM image retrieval, SOLIDO RAG and the custom multimodal API.
+export type ImageRetrievalRequest = Schemas['ImageRetrievalRequest'];
+export type ImageRetrievalResponse = Schemas['ImageRetrievalResponse'];
+export type BoundingBox = Schemas['BoundingBox'];
+export type SolidoRagRequest = Schemas['SolidoRagRequest'];
+export type SolidoRagResponse = Schemas['SolidoRagResponse'];
+export type CustomMultimodalRequest = Schemas['CustomMultimodalRequest'];
+export type CustomMultimodalResponse = Schemas['CustomMultimodalResponse'];
