@@ -94,7 +94,7 @@ export async function serve(settings: Settings, opts: ServeOptions = {}): Promis
     name: pkg.name,
     version: pkg.version,
     startedAt: Math.floor(Date.now() / 1000),
-    metrics: new Metrics(),
+    metrics: new Metrics(() => store.current),
     admission,
     ready: () => loaded && delayed && !stopping,
     delayReadiness,
@@ -117,7 +117,7 @@ export async function serve(settings: Settings, opts: ServeOptions = {}): Promis
     });
     deps.broadcast = link.broadcast;
     deps.clusterMetrics = link.metrics;
-    deps.metrics.shareWithPrimary();
+    void deps.metrics.shareWithPrimary();
   }
 
   // Preload: the fallback and every named model. A model that fails is logged and served by the fallback.

@@ -1,160 +1,117 @@
-// Prometheus metrics with vLLM's names and `model_name` label, measured from what the server sent.
-// prom-client renders them and aggregates them across --workers; the values themselves live in plain
-// per-model cells, because the per-token path must not pay for prom-client's label hashing.
-import { AggregatorRegistry, Registry } from 'prom-client';
-
-class Buckets {
-  readonly counts: Float64Array;
-  sum = 0;
-  count = 0;
-
-  constructor(readonly bounds: readonly number[]) {
-    this.counts = new Float64Array(bounds.length + 1);
-  }
-
-  observe(v: number): void {
-    const b = this.bounds;
-    let i = 0;
-    while (i < b.length && v > b[i]!) i++;
-    this.counts[i]!++;
-    this.sum += v;
-    this.count++;
-  }
-
-  /** n observations of 0 s: tokens that left in the same write as the one before them. */
-  observeZeros(n: number): void {
-    this.counts[0]! += n;
-    this.count += n;
-  }
-}
-
-// vLLM's buckets, with finer steps below 10 ms for a mock whose latencies are often that small.
-const TTFT = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80, 160, 640, 2560];
-const ITL = [0.001, 0.0025, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80];
-const E2E = [0.3, 0.5, 0.8, 1, 1.5, 2, 2.5, 5, 10, 15, 20, 30, 40, 50, 60, 120, 240, 480, 960, 1920, 7680];
-const QUEUE = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80, 160, 640, 2560];
-const TOKENS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000, 100000];
-
-class ModelCell {
-  running = 0;
-  waiting = 0;
-  promptTokens = 0;
-  generationTokens = 0;
-  readonly success = new Map<string, number>();
-  readonly ttft = new Buckets(TTFT);
-  readonly itl = new Buckets(ITL);
-  readonly e2e = new Buckets(E2E);
-  readonly queue = new Buckets(QUEUE);
-  readonly promptHist = new Buckets(TOKENS);
-  readonly generationHist = new Buckets(TOKENS);
-}
-
-type Kind = 'gauge' | 'counter' | 'histogram';
+// What the server measures of each inference request, from what it actually sent: plain counts per
+// (endpoint, model, streamed) cell, cheap enough for the per-token path. The pages that show them (the
+// Prometheus texts of /metrics, the engines' pages and the GPU telemetry) live in src/telemetry/; with
+// --workers the primary sums every worker's counts through prom-client's cluster aggregator.
+import { Cell, type Snapshot } from './telemetry/cell.js';
+import { encodeSnapshot, TRANSPORT_METRIC } from './telemetry/transport.js';
+import { ApiError } from './http/errors.js';
+import type { Settings } from './types.js';
 
 /** Distinct model_name labels kept; the rest are counted under OTHER_MODELS. */
 export const MAX_MODELS = 256;
 const MAX_MODEL_NAME = 256;
 export const OTHER_MODELS = '__other__';
 
-interface MetricValue {
-  metricName?: string;
-  labels: Record<string, string | number>;
-  value: number;
-}
-
 export type FinishedReason = 'stop' | 'length' | 'abort';
 
+/** What the GPU load integral needs from the settings. */
+type LoadSettings = Pick<Settings, 'workers' | 'dcgm_min_throughput' | 'dcgm_auto_load'>;
+
+/**
+ * The GPU load integral (see Snapshot.busy): brought up to date at each request's start and end and at each
+ * scrape, so a burst counts over the time it lasted, not over the whole gap between scrapes.
+ */
+class LoadIntegral {
+  /** Tokens sent by this process. */
+  tokens = 0;
+  busy = 0;
+  #at = performance.now();
+  #tokensAt = 0;
+
+  constructor(private readonly settings: () => Readonly<LoadSettings>) {}
+
+  /**
+   * Adds the load since the last tick: min(share, tokens per second ÷ dcgm_min_throughput) × seconds, where
+   * share is 1 ÷ workers, so the workers' integrals sum to at most the time elapsed (full load).
+   */
+  tick(now: number): void {
+    const dt = (now - this.#at) / 1000;
+    if (dt <= 0) return;
+    const s = this.settings();
+    const rate = (this.tokens - this.#tokensAt) / dt;
+    this.busy += s.dcgm_auto_load ? Math.min(1 / Math.max(1, s.workers), rate / s.dcgm_min_throughput) * dt : 0;
+    this.#at = now;
+    this.#tokensAt = this.tokens;
+  }
+}
+
 export class Metrics {
-  readonly #cells = new Map<string, ModelCell>();
-  readonly registry = new Registry();
+  readonly #cells = new Map<string, Cell>();
+  readonly #models = new Set<string>();
+  readonly #load: LoadIntegral;
+  /** performance.now() when this server's counting began: where rates over a window may start from. */
+  readonly startedAt = performance.now();
 
-  constructor() {
-    const scalar = (name: string, help: string, type: Kind, read: (c: ModelCell) => number) =>
-      this.#register(name, help, type, () => [...this.#cells].map(([model, c]) => ({ labels: { model_name: model }, value: read(c) })));
-    const histogram = (name: string, help: string, read: (c: ModelCell) => Buckets) =>
-      this.#register(name, help, 'histogram', () => [...this.#cells].flatMap(([model, c]) => histogramValues(name, model, read(c))));
-
-    scalar('vllm:num_requests_running', 'Requests generating now.', 'gauge', (c) => c.running);
-    scalar('vllm:num_requests_waiting', 'Requests waiting in the queue.', 'gauge', (c) => c.waiting);
-    scalar('vllm:prompt_tokens_total', 'Prompt tokens of the requests that began generating.', 'counter', (c) => c.promptTokens);
-    scalar('vllm:generation_tokens_total', 'Tokens sent.', 'counter', (c) => c.generationTokens);
-    this.#register('vllm:request_success_total', 'Requests that finished, by finish reason.', 'counter', () =>
-      [...this.#cells].flatMap(([model, c]) => [...c.success].map(([reason, n]) => ({ labels: { model_name: model, finished_reason: reason }, value: n }))),
-    );
-    histogram('vllm:time_to_first_token_seconds', 'Time from arrival to the first token sent.', (c) => c.ttft);
-    histogram('vllm:inter_token_latency_seconds', 'Time between consecutive tokens sent.', (c) => c.itl);
-    histogram('vllm:e2e_request_latency_seconds', 'Time from arrival to the last token sent.', (c) => c.e2e);
-    histogram('vllm:request_queue_time_seconds', 'Time spent waiting for a generation slot.', (c) => c.queue);
-    histogram('vllm:request_prompt_tokens', 'Prompt tokens per request.', (c) => c.promptHist);
-    histogram('vllm:request_generation_tokens', 'Tokens sent per request.', (c) => c.generationHist);
+  constructor(settings?: () => Readonly<LoadSettings>) {
+    this.#load = new LoadIntegral(settings ?? (() => ({ workers: 1, dcgm_min_throughput: 100, dcgm_auto_load: true })));
   }
 
-  #register(name: string, help: string, type: Kind, values: () => MetricValue[]): void {
-    this.registry.registerMetric({
-      name,
-      help,
-      type,
-      aggregator: 'sum',
-      get: () => ({ name, help, type, values: values(), aggregator: 'sum' }),
-      reset: () => undefined,
-    } as unknown as Parameters<Registry['registerMetric']>[0]);
-  }
-
-  cell(model: string): ModelCell {
-    let c = this.#cells.get(model);
-    if (!c) {
-      // Model names come from requests: past MAX_MODELS (or for absurd names) they share one label, so no
-      // client can grow the server's memory, or a scrape, without bound.
-      if (model !== OTHER_MODELS && (this.#cells.size >= MAX_MODELS || model.length > MAX_MODEL_NAME)) return this.cell(OTHER_MODELS);
-      c = new ModelCell();
-      this.#cells.set(model, c);
+  /** The cell of one kind of request; model names past MAX_MODELS (or absurd ones) share one. */
+  cell(model: string, endpoint = '', stream = false): Cell {
+    // Model names come from requests: past MAX_MODELS (or for absurd names) they share one label, so no
+    // client can grow the server's memory, or a scrape, without bound.
+    if (model !== OTHER_MODELS && !this.#models.has(model)) {
+      if (this.#models.size >= MAX_MODELS || model.length > MAX_MODEL_NAME) return this.cell(OTHER_MODELS, endpoint, stream);
+      this.#models.add(model);
     }
+    const key = `${endpoint}\u0000${stream ? 's' : 'u'}\u0000${model}`;
+    let c = this.#cells.get(key);
+    if (!c) this.#cells.set(key, (c = new Cell(endpoint, model, stream)));
     return c;
   }
 
-  /** Starts the record of one request, at its arrival (performance.now()). */
-  request(model: string, arrival: number): RequestMetrics {
-    return new RequestMetrics(this.cell(model), arrival);
+  /** Starts the record of one request, at its arrival (performance.now()), once it passed fault injection. */
+  request(model: string, arrival: number, endpoint = '', stream = false): RequestMetrics {
+    const c = this.cell(model, endpoint, stream);
+    c.requests++;
+    return new RequestMetrics(c, this.#load, arrival);
   }
 
-  text(): Promise<string> {
-    return this.registry.metrics();
+  /** This process's counts, with the GPU load integral brought up to now. The cells are live: read only. */
+  snapshot(): Snapshot {
+    this.#load.tick(performance.now());
+    return { cells: [...this.#cells.values()], busy: this.#load.busy };
   }
 
-  get contentType(): string {
-    return this.registry.contentType;
-  }
-
-  /** In a --workers child: let the primary's aggregator read this worker's registry. */
-  shareWithPrimary(): void {
+  /**
+   * In a --workers child: lets the primary's aggregator read this worker's counts (one summable gauge
+   * family, see telemetry/transport.ts). prom-client is loaded only here: a single process never needs it.
+   */
+  async shareWithPrimary(): Promise<void> {
+    const { AggregatorRegistry, Registry } = await import('prom-client');
+    const registry = new Registry();
+    const get = () => ({ name: TRANSPORT_METRIC, help: 'Counts of one worker, for the primary to sum.', type: 'gauge', aggregator: 'sum', values: encodeSnapshot(this.snapshot()) });
+    registry.registerMetric({ name: TRANSPORT_METRIC, help: '', type: 'gauge', aggregator: 'sum', get, reset: () => undefined } as unknown as Parameters<typeof registry.registerMetric>[0]);
     // Constructing one installs prom-client's worker-side listener for the primary's requests.
     new AggregatorRegistry();
-    AggregatorRegistry.setRegistries([this.registry]);
+    AggregatorRegistry.setRegistries([registry]);
   }
-}
-
-function histogramValues(name: string, model: string, b: Buckets): MetricValue[] {
-  const out: MetricValue[] = [];
-  let cumulative = 0;
-  for (let i = 0; i < b.bounds.length; i++) {
-    cumulative += b.counts[i]!;
-    out.push({ metricName: `${name}_bucket`, labels: { le: b.bounds[i]!, model_name: model }, value: cumulative });
-  }
-  out.push({ metricName: `${name}_bucket`, labels: { le: '+Inf', model_name: model }, value: b.count });
-  out.push({ metricName: `${name}_sum`, labels: { model_name: model }, value: b.sum });
-  out.push({ metricName: `${name}_count`, labels: { model_name: model }, value: b.count });
-  return out;
 }
 
 /** One request's record; every call is a few additions, cheap enough for the per-token path. */
 export class RequestMetrics {
   #state: 'new' | 'waiting' | 'running' | 'done' = 'new';
+  #prompt = 0;
+  #prefilling = false;
   #tokens = 0;
   #frames = 0;
+  #admittedAt = 0;
+  #firstAt = 0;
   #last = 0;
 
   constructor(
-    private readonly c: ModelCell,
+    private readonly c: Cell,
+    private readonly load: LoadIntegral,
     private readonly arrival: number,
   ) {}
 
@@ -169,29 +126,87 @@ export class RequestMetrics {
     if (this.#state === 'waiting') this.c.waiting--;
     if (this.#state === 'done' || this.#state === 'running') return;
     this.#state = 'running';
-    this.c.running++;
-    this.c.queue.observe((now - this.arrival) / 1000);
-    this.c.promptTokens += promptTokens;
-    this.c.promptHist.observe(promptTokens);
+    this.#prompt = promptTokens;
+    this.#prefilling = true;
+    this.#admittedAt = now;
+    this.load.tick(now);
+    const c = this.c;
+    c.running++;
+    c.prefilling++;
+    c.promptPrefilling += promptTokens;
+    c.promptRunning += promptTokens;
+    c.admitted++;
+    c.hist.queue.observe((now - this.arrival) / 1000);
+    c.promptTokens += promptTokens;
+    c.hist.promptTokens.observe(promptTokens);
   }
 
   /** `tokens` tokens left the server at `now` in one write. */
   sent(tokens: number, now: number): void {
-    if (this.#frames++ === 0) this.c.ttft.observe((now - this.arrival) / 1000);
-    else if (tokens > 0) this.c.itl.observe((now - this.#last) / 1000);
-    if (tokens > 1) this.c.itl.observeZeros(tokens - 1);
-    this.c.generationTokens += tokens;
+    const c = this.c;
+    if (this.#frames++ === 0) {
+      c.hist.ttft.observe((now - this.arrival) / 1000);
+      this.#firstAt = now;
+      if (this.#prefilling) {
+        c.hist.prefill.observe((now - this.#admittedAt) / 1000);
+        this.#endPrefill();
+      }
+    } else if (tokens > 0) c.hist.itl.observe((now - this.#last) / 1000);
+    if (tokens > 1) c.hist.itl.observeZeros(tokens - 1);
+    c.generationTokens += tokens;
+    this.load.tokens += tokens;
+    // A record already over holds nothing in the KV cache.
+    if (this.#state === 'done') c.doneTokens += tokens;
     this.#tokens += tokens;
     this.#last = now;
   }
 
   finished(reason: FinishedReason, now: number): void {
-    if (this.#state === 'waiting') this.c.waiting--;
-    if (this.#state === 'running') this.c.running--;
     if (this.#state === 'done') return;
+    const wasRunning = this.#leave();
+    this.load.tick(now);
+    const c = this.c;
+    c[reason]++;
+    c.hist.e2e.observe((now - this.arrival) / 1000);
+    c.hist.generationTokens.observe(this.#tokens);
+    if (this.#frames > 0) {
+      c.hist.decode.observe((this.#last - this.#firstAt) / 1000);
+      if (this.#tokens > 1) c.hist.tpot.observe((this.#last - this.#firstAt) / 1000 / (this.#tokens - 1));
+    }
+    if (wasRunning) c.hist.inference.observe(((this.#frames > 0 ? this.#last : now) - this.#admittedAt) / 1000);
+  }
+
+  /**
+   * The request ends with an error answer (an injected fault, a full queue, a shutdown): it counts among the
+   * failures by status and code, not among the served. Returns the error, to be thrown on.
+   */
+  failed(err: unknown): unknown {
+    if (this.#state === 'done') return err;
+    this.#leave();
+    const e = err instanceof ApiError ? err : undefined;
+    const key = `${e?.status ?? 500} ${e?.code ?? e?.type ?? 'server_error'}`;
+    this.c.failures.set(key, (this.c.failures.get(key) ?? 0) + 1);
+    return err;
+  }
+
+  #endPrefill(): void {
+    this.#prefilling = false;
+    this.c.prefilling--;
+    this.c.promptPrefilling -= this.#prompt;
+  }
+
+  /** Leaves the gauges (waiting, running, KV) for good; true when the request was running. */
+  #leave(): boolean {
+    const c = this.c;
+    const wasRunning = this.#state === 'running';
+    if (this.#state === 'waiting') c.waiting--;
+    if (wasRunning) {
+      c.running--;
+      c.promptRunning -= this.#prompt;
+      if (this.#prefilling) this.#endPrefill();
+    }
+    c.doneTokens += this.#tokens;
     this.#state = 'done';
-    this.c.success.set(reason, (this.c.success.get(reason) ?? 0) + 1);
-    this.c.e2e.observe((now - this.arrival) / 1000);
-    this.c.generationHist.observe(this.#tokens);
+    return wasRunning;
   }
 }

@@ -1,9 +1,7 @@
-// GET /metrics: Prometheus text with vLLM's metric names; with --workers, summed over all workers.
+// GET /metrics: vLLM's metric names, then the later AIPerf mock's own; with --workers, summed over all workers.
+import { enginePage } from '../telemetry/serve.js';
 import type { Deps, OperationHandler } from './deps.js';
 
 export default function getMetrics(deps: Deps): OperationHandler {
-  return async (ctx) => {
-    ctx.type = deps.metrics.contentType;
-    ctx.body = deps.clusterMetrics ? await deps.clusterMetrics() : await deps.metrics.text();
-  };
+  return enginePage(deps, 'metrics');
 }
