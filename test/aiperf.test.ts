@@ -27,9 +27,9 @@ const TTFT_SLACK = 150;
 /** ITL tolerance either way: 30 % of the configured gap or 3 ms, whichever is larger. */
 const ITL_TOLERANCE = Math.max(0.3 * ITL, 3);
 
-// TODO(issue 11, point 6): the server has no DCGM stand-in yet. When GET /dcgm1/metrics exists, set this to true:
-// AIPerf then scrapes it and every row asserts that GPU telemetry was collected.
-const GPU_TELEMETRY = false;
+// AIPerf scrapes the server's DCGM stand-in (GET /dcgm1/metrics) as it would a DCGM exporter, and every row
+// asserts that GPU telemetry was collected.
+const GPU_TELEMETRY = true;
 
 const inCi = Boolean(process.env.CI);
 // AIPerf is a Python client: what it shows does not change with the server's Node, and each row costs it half a
@@ -91,7 +91,7 @@ function checkRun(row: AiperfRow, run: AiperfRun): void {
     // AIPerf counts the output by tokenizing the text it received: exactly the tokens asked on every request.
     exact('output_sequence_length', WORKLOAD.osl);
     // AIPerf's ISL is its own count of the prompt it generated (bare text, no chat template): the asked length.
-    exact('input_sequence_length', WORKLOAD.isl);
+    if (row.islCounted !== false) exact('input_sequence_length', WORKLOAD.isl);
     if (row.promptOverhead !== null) {
       // The server's count of the same prompt (usage.prompt_tokens, same tokenizer) differs by the chat template's
       // wrapping only; its completion count is the OSL itself.
