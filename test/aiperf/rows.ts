@@ -20,6 +20,13 @@ export interface AiperfRow {
   promptOverhead: number | null;
   /** Flags this endpoint type needs beyond the common ones (e.g. passages per ranking request). */
   args?: readonly string[];
+  /** False where AIPerf takes no text prompt and refuses --tokenizer, --isl and --osl for the type (image_retrieval sends only images). */
+  textPrompt?: false;
+  /**
+   * False where AIPerf 0.13 counts no ISL for the type's payload (SOLIDO's `query` is a list, which its payload walk
+   * does not read): the ISL is then not asserted.
+   */
+  islCounted?: false;
 }
 
 /**
@@ -30,6 +37,9 @@ const QWEN3_ONE_USER_MESSAGE = 8;
 
 /** For the ranking rows: a fixed number of passages per request, so the request bodies are all alike. */
 export const RANKINGS_ARGS: readonly string[] = ['--rankings-passages-mean', '4', '--rankings-passages-stddev', '0'];
+
+/** For the image retrieval row: one 64x64 PNG per request (AIPerf's synthetic images), as a data URL. */
+export const IMAGE_RETRIEVAL_ARGS: readonly string[] = ['--image-batch-size', '1', '--image-width-mean', '64', '--image-height-mean', '64', '--image-format', 'png'];
 
 export const ROWS: readonly AiperfRow[] = [
   { endpointType: 'chat', streaming: true, answer: 'tokens', promptOverhead: QWEN3_ONE_USER_MESSAGE },
@@ -44,7 +54,14 @@ export const ROWS: readonly AiperfRow[] = [
   { endpointType: 'nim_rankings', streaming: false, answer: 'body', promptOverhead: null, args: RANKINGS_ARGS },
   { endpointType: 'hf_tei_rankings', streaming: false, answer: 'body', promptOverhead: null, args: RANKINGS_ARGS },
   { endpointType: 'cohere_rankings', streaming: false, answer: 'body', promptOverhead: null, args: RANKINGS_ARGS },
-  // { endpointType: 'image_generation', streaming: false, answer: 'body', promptOverhead: null },
+  // Images: AIPerf sends its --model (served as an open server's image model) with response_format b64_json; the
+  // answer's usage counts image tokens, not text ones. Streamed: OpenAI's named partial/completed image events.
+  { endpointType: 'image_generation', streaming: false, answer: 'body', promptOverhead: null },
+  { endpointType: 'image_generation', streaming: true, answer: 'body', promptOverhead: null, args: ['--extra-inputs', 'partial_images:2'] },
+  // AIPerf's fixtures. NIM image retrieval needs images in its dataset: one small PNG per request.
+  { endpointType: 'image_retrieval', streaming: false, answer: 'body', promptOverhead: null, args: IMAGE_RETRIEVAL_ARGS, textPrompt: false },
+  // SOLIDO's payload has no length field: the OSL goes in as this server's max_tokens.
+  { endpointType: 'solido_rag', streaming: false, answer: 'tokens', promptOverhead: null, args: ['--extra-inputs', 'max_tokens:64'], islCounted: false },
 ];
 
 export function rowName(row: AiperfRow): string {

@@ -78,9 +78,8 @@ export async function runAiperf(url: string, row: AiperfRow, w: Workload, timeou
       '--url', url,
       '--endpoint-type', row.endpointType,
       ...(row.streaming ? ['--streaming'] : []),
-      '--tokenizer', TOKENIZER_DIR,
-      '--isl', String(w.isl), '--isl-stddev', '0',
-      '--osl', String(w.osl), '--osl-stddev', '0',
+      // AIPerf refuses a tokenizer and text lengths for a type without a text prompt (image_retrieval).
+      ...(row.textPrompt === false ? [] : ['--tokenizer', TOKENIZER_DIR, '--isl', String(w.isl), '--isl-stddev', '0', '--osl', String(w.osl), '--osl-stddev', '0']),
       // AIPerf asks for the length with max_completion_tokens (max_tokens for completions); ignore_eos makes the
       // server produce all of it rather than stop where its echo of the prompt ends.
       '--extra-inputs', 'ignore_eos:true',
