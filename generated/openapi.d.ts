@@ -984,6 +984,11 @@ export interface components {
          */
         RecordRequests: string | null;
         /**
+         * @description Load no tokenizer, for a start within milliseconds. Every model's text is cut into pieces that stand for tokens - a run of printable ASCII into pieces of at most 4 characters, a space always beginning a new one, and every other character a piece by itself - so counts are near a real tokenizer's for English but not equal to any. Set at start only.
+         * @default false
+         */
+        NoTokenizer: boolean;
+        /**
          * @description Models of reasoning families (a name containing gpt-oss, qwen3 or deepseek-r1, in any case) reason by default, as the later AIPerf mock's do; the request's reasoning_effort still decides how much, and without one they reason reasoning_tokens_medium tokens. Off, every model echoes plainly unless reasoning is asked.
          * @default false
          */
@@ -1140,6 +1145,7 @@ export interface components {
             auth_header_name: components["schemas"]["AuthHeaderName"];
             record_requests: components["schemas"]["RecordRequests"];
             reasoning_by_model: components["schemas"]["ReasoningByModel"];
+            no_tokenizer: components["schemas"]["NoTokenizer"];
             ranking_base_latency: components["schemas"]["RankingBaseLatency"];
             ranking_per_passage_latency: components["schemas"]["RankingPerPassageLatency"];
             embedding_dimensions: components["schemas"]["EmbeddingDimensions"];
@@ -3365,6 +3371,7 @@ export interface operations {
                      *         "auth_header_name": "Authorization",
                      *         "record_requests": null,
                      *         "reasoning_by_model": false,
+                     *         "no_tokenizer": false,
                      *         "ranking_base_latency": 10,
                      *         "ranking_per_passage_latency": 1,
                      *         "embedding_dimensions": 768,
@@ -3459,6 +3466,7 @@ export interface operations {
                      *         "auth_header_name": "Authorization",
                      *         "record_requests": null,
                      *         "reasoning_by_model": false,
+                     *         "no_tokenizer": false,
                      *         "ranking_base_latency": 10,
                      *         "ranking_per_passage_latency": 1,
                      *         "embedding_dimensions": 768,
@@ -3822,6 +3830,7 @@ export interface operations {
                      *         "auth_header_name": "Authorization",
                      *         "record_requests": null,
                      *         "reasoning_by_model": false,
+                     *         "no_tokenizer": false,
                      *         "ranking_base_latency": 10,
                      *         "ranking_per_passage_latency": 1,
                      *         "embedding_dimensions": 768,

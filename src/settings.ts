@@ -58,6 +58,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   spec('auth_header_name', 'string'),
   spec('record_requests', 'string'),
   spec('reasoning_by_model', 'boolean'),
+  spec('no_tokenizer', 'boolean'),
   // Rankings (NIM, TEI, Cohere): the later AIPerf mock's names.
   spec('ranking_base_latency', 'number'),
   spec('ranking_per_passage_latency', 'number'),

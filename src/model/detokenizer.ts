@@ -46,7 +46,18 @@ function completePrefix(bytes: Uint8Array, length: number): number {
 }
 
 /** Per tokenizer: token id → its bytes, and → its text when those bytes are whole characters. */
-export class TokenPieces {
+export interface TokenPieces {
+  /** Whether the vocabulary has this id (token-id prompts come from clients and are checked with it). */
+  has(id: number): boolean;
+  bytes(id: number): Uint8Array;
+  /** The token's text if its bytes are whole characters by themselves, else null. */
+  text(id: number): string | null;
+  /** text(id) as a JSON string literal, or null. */
+  json(id: number): string | null;
+}
+
+/** The pieces of a tokenizer.json vocabulary, computed once per id. */
+export class VocabularyPieces implements TokenPieces {
   readonly #bytes: Array<Uint8Array | undefined> = [];
   // undefined: not computed yet; null: the bytes end or begin inside a character.
   readonly #text: Array<string | null | undefined> = [];

@@ -9,8 +9,9 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { Template } from '@huggingface/jinja';
 import { downloadFileToCacheDir } from '@huggingface/hub';
 import { withDownloadProgress } from './progress.js';
-import { TokenPieces } from './detokenizer.js';
+import { VocabularyPieces, type TokenPieces } from './detokenizer.js';
 import { Lru } from './lru.js';
+import { characterTokenizer } from './characterTokenizer.js';
 import { prepareBpe, tokenizerFromPrepared } from './preparedBpe.js';
 import { readTables, tableKey, writeTables } from './tableCache.js';
 import type { Logger } from '../log.js';
@@ -76,11 +77,13 @@ export class TokenizerRegistry {
 
   /**
    * @param tokenizerDir the only folder local tokenizers may be read from (its real path); none when null
+   * @param characters --no-tokenizer: every name gets the character tokenizer, and no file is read
    */
   constructor(
     private readonly log: Logger,
     private readonly hub: HubOptions = hubOptionsFromEnv(),
     tokenizerDir: string | null = null,
+    private readonly characters = false,
   ) {
     this.#root = tokenizerDir === null ? undefined : realpathOr(resolve(tokenizerDir));
   }
@@ -98,6 +101,12 @@ export class TokenizerRegistry {
   load(name: string): Promise<LoadedTokenizer> {
     const done = this.#loaded.get(name);
     if (done) return Promise.resolve(done);
+    if (this.characters) {
+      const tok = characterTokenizer(name);
+      this.#loaded.set(name, tok);
+      this.log.info(`tokenizer ${name}: none loaded (--no-tokenizer), text is cut into pieces of up to 4 characters`);
+      return Promise.resolve(tok);
+    }
     const failure = this.#failed.get(name);
     if (failure !== undefined) return Promise.reject(new Error(failure));
     let p = this.#pending.get(name);
@@ -264,8 +273,8 @@ function tokenText(value: unknown): string | undefined {
   return undefined;
 }
 
-/** What TokenPieces reads of tokenizer.json. */
-type PiecesJson = ConstructorParameters<typeof TokenPieces>[1];
+/** What VocabularyPieces reads of tokenizer.json. */
+type PiecesJson = ConstructorParameters<typeof VocabularyPieces>[1];
 
 /**
  * The library's Tokenizer for tokenizer.json: from the prepared tables stored for these bytes, else from the
@@ -345,7 +354,7 @@ async function buildTokenizer(name: string, files: TokenizerFiles): Promise<{ to
       chatCounts.set(key, n);
       return n;
     },
-    pieces: new TokenPieces(tok, json),
+    pieces: new VocabularyPieces(tok, json),
   };
   return { tok: loaded, steps: `${steps}, template ${templateMs.toFixed(0)}` };
 }
