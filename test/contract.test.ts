@@ -258,3 +258,26 @@ describe('the examples in openapi.yaml match their own schemas', () => {
     assert.ok(checked >= 10, `only ${checked} examples found`);
   });
 });
+
+describe('the prepared contract the build stores beside the code', () => {
+  test('is what openapi.yaml parses to, and is read only when made from the same text', async () => {
+    const { loadContract, preparedContractPath, writePreparedContract } = await import('../src/contract.js');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const text = readFileSync(contractPath, 'utf8');
+    // The build's own file: made from today's openapi.yaml (npm run build ran before the suite).
+    assert.deepEqual(JSON.parse(readFileSync(preparedContractPath, 'utf8')).document, parse(text));
+    const dir = mkdtempSync(join(tmpdir(), 'prepared-contract-'));
+    try {
+      const prepared = join(dir, 'contract.json');
+      writePreparedContract('openapi: 3.1.0\ninfo: { title: a, version: "1" }\n', prepared);
+      assert.equal(loadContract('openapi: 3.1.0\ninfo: { title: a, version: "1" }\n', prepared).info.title, 'a');
+      // Other text (an edited openapi.yaml without a rebuild): the file is not taken, the text is parsed.
+      assert.equal(loadContract('openapi: 3.1.0\ninfo: { title: b, version: "1" }\n', prepared).info.title, 'b');
+      assert.equal(loadContract('openapi: 3.1.0\ninfo: { title: c, version: "1" }\n', join(dir, 'missing.json')).info.title, 'c');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -101,6 +101,7 @@ describe('the npm package', { timeout: 180_000 }, () => {
       'dist/src/client.js',
       'dist/src/client.d.ts',
       'dist/generated/openapi.d.ts',
+      'dist/generated/contract.json',
       'generated/openapi.d.ts',
     ]) {
       assert.ok(files.includes(f), `${f} is in the package`);

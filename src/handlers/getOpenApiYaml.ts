@@ -13,11 +13,24 @@ interface UrlSpan {
   end: number;
 }
 
+interface ServedText {
+  text: string;
+  bytes: Buffer;
+  spans: UrlSpan[];
+}
+
 export default function getOpenApiYaml(_deps: Deps): OperationHandler {
-  const text = readFileSync(contractPath, 'utf8');
-  const bytes = Buffer.from(text);
-  const spans = relativeServerUrls(text);
+  // Read on the first request: finding the spans parses the whole YAML, which a start should not wait for.
+  let served: ServedText | undefined;
+  const serve = (): ServedText => {
+    if (!served) {
+      const text = readFileSync(contractPath, 'utf8');
+      served = { text, bytes: Buffer.from(text), spans: relativeServerUrls(text) };
+    }
+    return served;
+  };
   return (ctx) => {
+    const { text, bytes, spans } = serve();
     const origin = requestOrigin(ctx);
     ctx.type = 'application/yaml; charset=utf-8';
     if (!origin || spans.length === 0) {
