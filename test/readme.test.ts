@@ -29,3 +29,22 @@ test('the Vitest example passes under `vitest run`', { timeout: 120_000 }, async
   const out = await runVitestExample(join(ROOT, 'node_modules', 'vitest', 'vitest.mjs'));
   assert.match(out, /RUN {2}v3\./, 'the root Vitest (3) ran it');
 });
+
+test('the README lists every setting (flag and variable in its table), every alias, shortcut and endpoint', async () => {
+  const { SETTINGS, ALIASES, SHORTCUTS, aliasEnv } = await import('../src/settings.js');
+  const { contract } = await import('../src/contract.js');
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const lines = readme.split('\n');
+  for (const s of SETTINGS) {
+    const row = lines.find((l) => l.startsWith(`| ${s.name} |`));
+    assert.ok(row, `a settings table row for ${s.name}`);
+    assert.ok(row.includes(`\`--${s.flag}\``) && row.includes(`\`${s.env}\``), `the row of ${s.name} names --${s.flag} and ${s.env}`);
+  }
+  for (const flag of Object.keys(ALIASES)) assert.ok(readme.includes(`\`--${flag}\``) && readme.includes(aliasEnv(flag)), `alias --${flag}`);
+  for (const s of SHORTCUTS) assert.ok(readme.includes(`--${s.flag}\``) && readme.includes(s.env), `shortcut --${s.flag}`);
+  for (const path of Object.keys(contract().paths)) {
+    // A templated path is shown with a value (/dcgm1/metrics) or as the template itself.
+    const shown = new RegExp(`[\`\\s]${path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^`/ ]+')}[\`\\s?,)]`);
+    assert.match(readme, shown, `the README shows ${path}`);
+  }
+});
