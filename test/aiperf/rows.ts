@@ -27,6 +27,11 @@ export interface AiperfRow {
    * does not read): the ISL is then not asserted.
    */
   islCounted?: false;
+  /**
+   * The `template` type has no payload of its own: AIPerf renders this Jinja file (a name under test/aiperf/) into
+   * each request body, given to it as the path in `--extra-inputs payload_template:<path>`.
+   */
+  payloadTemplate?: string;
 }
 
 /**
@@ -38,8 +43,8 @@ const QWEN3_ONE_USER_MESSAGE = 8;
 /** For the ranking rows: a fixed number of passages per request, so the request bodies are all alike. */
 export const RANKINGS_ARGS: readonly string[] = ['--rankings-passages-mean', '4', '--rankings-passages-stddev', '0'];
 
-/** For the image retrieval row: one 64x64 PNG per request (AIPerf's synthetic images), as a data URL. */
-export const IMAGE_RETRIEVAL_ARGS: readonly string[] = ['--image-batch-size', '1', '--image-width-mean', '64', '--image-height-mean', '64', '--image-format', 'png'];
+/** For the image retrieval and multimodal rows: one 64x64 PNG per request (AIPerf's synthetic images), as a data URL. */
+export const ONE_SMALL_IMAGE_ARGS: readonly string[] = ['--image-batch-size', '1', '--image-width-mean', '64', '--image-height-mean', '64', '--image-format', 'png'];
 
 export const ROWS: readonly AiperfRow[] = [
   { endpointType: 'chat', streaming: true, answer: 'tokens', promptOverhead: QWEN3_ONE_USER_MESSAGE },
@@ -59,9 +64,23 @@ export const ROWS: readonly AiperfRow[] = [
   { endpointType: 'image_generation', streaming: false, answer: 'body', promptOverhead: null },
   { endpointType: 'image_generation', streaming: true, answer: 'body', promptOverhead: null, args: ['--extra-inputs', 'partial_images:2'] },
   // AIPerf's fixtures. NIM image retrieval needs images in its dataset: one small PNG per request.
-  { endpointType: 'image_retrieval', streaming: false, answer: 'body', promptOverhead: null, args: IMAGE_RETRIEVAL_ARGS, textPrompt: false },
+  { endpointType: 'image_retrieval', streaming: false, answer: 'body', promptOverhead: null, args: ONE_SMALL_IMAGE_ARGS, textPrompt: false },
   // SOLIDO's payload has no length field: the OSL goes in as this server's max_tokens.
   { endpointType: 'solido_rag', streaming: false, answer: 'tokens', promptOverhead: null, args: ['--extra-inputs', 'max_tokens:64'], islCounted: false },
+  // The custom multimodal API through AIPerf's generic template type: the body is our template's, the path is
+  // named (the type has none), and AIPerf reads the answer's `text` (its default response field). As in AIPerf's own
+  // test of it, each request also carries an image and a short audio clip. The answer is whole only, as in AIPerf's
+  // mock; its usage is `tokens_used`, which AIPerf does not read; and AIPerf's payload walk does not read
+  // `modality_bundle.text_fragments`, so it counts no ISL.
+  {
+    endpointType: 'template',
+    streaming: false,
+    answer: 'tokens',
+    promptOverhead: null,
+    payloadTemplate: 'custom-multimodal.jinja',
+    args: ['--custom-endpoint', '/v1/custom-multimodal', ...ONE_SMALL_IMAGE_ARGS, '--audio-length-mean', '0.1', '--audio-length-stddev', '0'],
+    islCounted: false,
+  },
 ];
 
 export function rowName(row: AiperfRow): string {

@@ -91,6 +91,7 @@ export async function runAiperf(url: string, row: AiperfRow, w: Workload, timeou
       // Server metrics are on by default (the base URL + /metrics); named here so the test does not rest on a default.
       '--server-metrics',
       ...(w.gpuTelemetryUrl ? ['--gpu-telemetry', w.gpuTelemetryUrl] : ['--no-gpu-telemetry']),
+      ...(row.payloadTemplate ? ['--extra-inputs', `payload_template:${join(ROOT, 'test', 'aiperf', row.payloadTemplate)}`] : []),
       ...(row.args ?? []),
     ];
     const env: NodeJS.ProcessEnv = {
