@@ -37,15 +37,17 @@ interface Case {
   specials: string[];
   /** tokenizer_config.json's clean_up_tokenization_spaces, which the oracle applies after decoding. */
   cleansUp: boolean;
+  /** How our encode works for it: by cached pieces where its pre-tokenizer allows, else the library whole. */
+  encoding: LoadedTokenizer['encoding'];
 }
 
 const CASES: Case[] = [
   // Qwen3's normalizer is NFC, so decomposed accents come back composed.
-  { pkg: 'tokenizer-qwen3', normalize: (t) => t.normalize('NFC'), specials: ['<|im_start|>', '<|im_end|>', '<|endoftext|>'], cleansUp: false },
-  { pkg: 'tokenizer-llama3', normalize: (t) => t, specials: ['<|begin_of_text|>', '<|eot_id|>', '<|start_header_id|>'], cleansUp: true },
-  { pkg: 'tokenizer-deepseek_v3', normalize: (t) => t, specials: ['<｜begin▁of▁sentence｜>', '<｜User｜>', '<｜Assistant｜>'], cleansUp: false },
+  { pkg: 'tokenizer-qwen3', normalize: (t) => t.normalize('NFC'), specials: ['<|im_start|>', '<|im_end|>', '<|endoftext|>'], cleansUp: false, encoding: 'pieces' },
+  { pkg: 'tokenizer-llama3', normalize: (t) => t, specials: ['<|begin_of_text|>', '<|eot_id|>', '<|start_header_id|>'], cleansUp: true, encoding: 'pieces' },
+  { pkg: 'tokenizer-deepseek_v3', normalize: (t) => t, specials: ['<｜begin▁of▁sentence｜>', '<｜User｜>', '<｜Assistant｜>'], cleansUp: false, encoding: 'pieces' },
   // Gemma's normalizer turns spaces into ▁ and its decoder turns every ▁ back into a space.
-  { pkg: 'tokenizer-gemma3', normalize: (t) => t.replaceAll('\u2581', ' '), specials: ['<bos>', '<start_of_turn>', '<end_of_turn>'], cleansUp: false },
+  { pkg: 'tokenizer-gemma3', normalize: (t) => t.replaceAll('\u2581', ' '), specials: ['<bos>', '<start_of_turn>', '<end_of_turn>'], cleansUp: false, encoding: 'library' },
 ];
 
 const PARAGRAPH =
@@ -180,6 +182,30 @@ for (const c of CASES) {
       for (const unit of ['binary', 'grapheme'] as const) {
         fc.assert(fc.property(fc.string({ unit, maxLength: 40 }), check), { seed: 20240517, numRuns: 300 });
       }
+    });
+
+    test('long texts joined from every kind of fragment encode as the oracle does, by cached pieces where they can', () => {
+      assert.equal(ours.encoding, c.encoding);
+      // Fragments that meet at every kind of seam: prose, code, CJK, emoji, combining marks (NFD and NFC), runs of
+      // spaces, tabs and newlines of any length, digits, special-token strings; a piece seen before comes from
+      // the piece cache, so each text is also encoded twice.
+      const fragment = fc.oneof(
+        fc.constantFrom(...Object.values(TEXTS), ...c.specials),
+        fc.constantFrom(...Object.values(TEXTS)).map((t) => t.normalize('NFD')),
+        fc.tuple(fc.constantFrom(' ', '\n', '\t', '\r\n', '\u3000'), fc.integer({ min: 1, max: 80 })).map(([w, n]) => w.repeat(n)),
+        fc.string({ unit: 'grapheme', maxLength: 12 }),
+        fc.bigInt({ min: 0n, max: 10n ** 30n }).map(String),
+      );
+      fc.assert(
+        fc.property(fc.array(fragment, { minLength: 1, maxLength: 24 }), (parts) => {
+          const text = parts.join('');
+          const want = oracle.encode(text, { add_special_tokens: false });
+          assert.deepEqual(ours.encode(text), want);
+          // Past the whole-text cache, with every piece now kept: the same ids again.
+          assert.deepEqual(ours.encode(`${text}\u3000`), oracle.encode(`${text}\u3000`, { add_special_tokens: false }));
+        }),
+        { seed: 20261130, numRuns: 120 },
+      );
     });
 
     test('the empty text and the special tokens', () => {

@@ -91,5 +91,6 @@ export function characterTokenizer(name: string): LoadedTokenizer {
     renderChat: () => undefined,
     chatTokens: () => undefined,
     pieces,
+    encoding: 'characters',
   };
 }

@@ -11,6 +11,7 @@ import { downloadFileToCacheDir } from '@huggingface/hub';
 import { withDownloadProgress } from './progress.js';
 import { VocabularyPieces, type TokenPieces } from './detokenizer.js';
 import { Lru } from './lru.js';
+import { pieceEncoder } from './pieceEncoder.js';
 import { characterTokenizer } from './characterTokenizer.js';
 import { prepareBpe, tokenizerFromPrepared } from './preparedBpe.js';
 import { readTables, tableKey, writeTables } from './tableCache.js';
@@ -40,6 +41,11 @@ export interface LoadedTokenizer {
   /** Tokens of renderChat(messages), remembered for recent conversations; undefined without a template. */
   chatTokens(messages: ChatTemplateMessage[]): number | undefined;
   readonly pieces: TokenPieces;
+  /**
+   * How encode works: `pieces` (src/model/pieceEncoder.ts), `library` (whole texts through the library), or
+   * `characters` (--no-tokenizer, src/model/characterTokenizer.ts).
+   */
+  readonly encoding: 'pieces' | 'library' | 'characters';
 }
 
 export interface HubOptions {
@@ -315,7 +321,7 @@ async function libraryTokenizer(bytes: Buffer, config: Record<string, unknown>):
 }
 
 async function buildTokenizer(name: string, files: TokenizerFiles): Promise<{ tok: LoadedTokenizer; steps: string }> {
-  const { tok, json, steps } = await libraryTokenizer(files.tokenizer, files.config);
+  const { tok, json: piecesJson, steps } = await libraryTokenizer(files.tokenizer, files.config);
   const t0 = performance.now();
   const template = files.chatTemplate ? new Template(files.chatTemplate) : undefined;
   const templateMs = performance.now() - t0;
@@ -330,10 +336,13 @@ async function buildTokenizer(name: string, files: TokenizerFiles): Promise<{ to
   const chatCounts = new Lru<string, number>(4096);
   const renderChat = (messages: ChatTemplateMessage[]): string | undefined =>
     template?.render({ messages, add_generation_prompt: true, ...specials });
+  const json = piecesJson as { normalizer?: unknown; pre_tokenizer?: { type?: string } | null; added_tokens?: Array<{ content: string }> };
+  const fast = pieceEncoder(tok, { preTokenizerConfig: json.pre_tokenizer ?? null, normalizerConfig: json.normalizer ?? null, addedTokens: (json.added_tokens ?? []).map((t) => t.content), config: files.config });
+  const encodeText: (text: string) => readonly number[] = fast ?? ((text) => tok.encode(text, { add_special_tokens: false }).ids);
   const encode = (text: string): readonly number[] => {
     const hit = encoded.get(text);
     if (hit) return hit;
-    const ids: readonly number[] = tok.encode(text, { add_special_tokens: false }).ids;
+    const ids = encodeText(text);
     encoded.set(text, ids);
     return ids;
   };
@@ -354,7 +363,8 @@ async function buildTokenizer(name: string, files: TokenizerFiles): Promise<{ to
       chatCounts.set(key, n);
       return n;
     },
-    pieces: new VocabularyPieces(tok, json),
+    pieces: new VocabularyPieces(tok, piecesJson),
+    encoding: fast ? 'pieces' : 'library',
   };
-  return { tok: loaded, steps: `${steps}, template ${templateMs.toFixed(0)}` };
+  return { tok: loaded, steps: `${steps}, template ${templateMs.toFixed(0)}, ${loaded.encoding} encoding` };
 }
