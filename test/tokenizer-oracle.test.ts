@@ -5,7 +5,7 @@
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as Oracle from './oracle/index.js';
@@ -189,8 +189,13 @@ for (const c of CASES) {
       // Fragments that meet at every kind of seam: prose, code, CJK, emoji, combining marks (NFD and NFC), runs of
       // spaces, tabs and newlines of any length, digits, special-token strings; a piece seen before comes from
       // the piece cache, so each text is also encoded twice.
+      // Added tokens of the file itself, those matched after normalization among them, and halves of them.
+      const added = (JSON.parse(readFileSync(join(folder, 'tokenizer.json'), 'utf8')) as { added_tokens: Array<{ content: string; normalized?: boolean }> }).added_tokens;
+      const tokens = [...added.filter((t) => t.normalized === true), ...added.filter((t) => t.normalized !== true).slice(0, 40)].map((t) => t.content);
       const fragment = fc.oneof(
         fc.constantFrom(...Object.values(TEXTS), ...c.specials),
+        fc.constantFrom(...tokens),
+        fc.constantFrom(...tokens).map((t) => t.slice(0, Math.ceil(t.length / 2))),
         fc.constantFrom(...Object.values(TEXTS)).map((t) => t.normalize('NFD')),
         fc.tuple(fc.constantFrom(' ', '\n', '\t', '\r\n', '\u3000'), fc.integer({ min: 1, max: 80 })).map(([w, n]) => w.repeat(n)),
         fc.string({ unit: 'grapheme', maxLength: 12 }),

@@ -1,17 +1,17 @@
-// Exact encoding at a fraction of the library's cost. A byte-level BPE tokenizer splits its (normalized) text
-// with its pre-tokenizer's regular expressions, then encodes each piece on its own: the ids of a text are the
-// ids of its pieces laid end to end. Pieces repeat endlessly in any language (words, spaces, punctuation), so
-// the ids of each piece are kept, and a text costs one pass of the split plus a lookup per piece; the library
-// encodes a piece only the first time it is seen. The split, the normalizer and the piece encoding are the
-// library's own objects, so the ids are the library's (test/tokenizer-oracle.test.ts holds them to
-// transformers.js). Texts this cannot take exactly (an added token in them, a pre-tokenizer of another shape)
-// go to the library whole.
+// Exact encoding at a fraction of the library's cost. A byte-level BPE tokenizer cuts its text at its added
+// tokens, normalizes the rest, splits it with its pre-tokenizer's regular expressions, and encodes each piece
+// on its own: the ids of a text are the ids of its pieces laid end to end. Pieces repeat endlessly in any
+// language (words, spaces, punctuation), so the ids of each piece are kept, and a text costs one pass of the
+// splits plus a lookup per piece; the library's model encodes a piece only the first time it is seen.
+// The steps are the library's encode_text in its own order, with its own normalizer, split expressions,
+// byte-level stage and model: test/tokenizer-oracle.test.ts holds the ids to transformers.js'. A pipeline of
+// another shape (SentencePiece, added tokens that strip their neighbours) is left to the library.
 import type { Tokenizer } from '@huggingface/tokenizers';
 import { Lru } from './lru.js';
 
-/** What the piece encoder uses of the library's objects: public members, typed here as the library builds them. */
+/** What the piece encoder reads of the library's objects, typed here as the library builds them. */
 interface SplitStage {
-  readonly config: { type: string; behavior?: string; invert?: boolean };
+  readonly config: { type: string; behavior?: string; invert?: boolean; use_regex?: boolean };
   readonly pattern: RegExp | null;
   pre_tokenize_text(text: string): string[];
 }
@@ -22,19 +22,21 @@ interface PipelineView {
   model: ((pieces: string[]) => string[]) | null;
 }
 
-/** The library's normalizers that leave ASCII as it is: the Unicode normal forms, and an empty sequence. */
-const ASCII_SAFE_NORMALIZERS = new Set(['NFC', 'NFD', 'NFKC', 'NFKD']);
-const ASCII = /^[\x00-\x7f]*$/;
-/** Longer pieces (a run of 500 spaces, a 300-letter "word") are encoded each time rather than kept. */
-const MAX_KEPT_PIECE = 64;
+/** tokenizer.json's entry for an added token. */
+export interface AddedTokenEntry {
+  id: number;
+  content: string;
+  lstrip?: boolean;
+  rstrip?: boolean;
+  normalized?: boolean;
+}
 
 export interface PieceEncoderOptions {
   /** tokenizer.json's pre_tokenizer section. */
   preTokenizerConfig: { type?: string } | null;
   /** tokenizer.json's normalizer section, to know whether ASCII may skip it. */
   normalizerConfig: unknown;
-  /** Every added token's content, as typed: a text holding one goes to the library. */
-  addedTokens: readonly string[];
+  addedTokens: readonly AddedTokenEntry[];
   /** tokenizer_config.json: the library's own per-text rewrites, which this does not repeat. */
   config: Record<string, unknown>;
   /** Pieces kept at most. */
@@ -43,10 +45,16 @@ export interface PieceEncoderOptions {
 
 export type Encode = (text: string) => readonly number[];
 
+/** The library's normalizers that leave ASCII as it is: the Unicode normal forms (and an empty sequence). */
+const ASCII_SAFE_NORMALIZERS = new Set(['NFC', 'NFD', 'NFKC', 'NFKD']);
+const ASCII = /^[\x00-\x7f]*$/;
+/** Longer pieces (a run of 500 spaces, a 300-letter "word") are encoded each time rather than kept. */
+const MAX_KEPT_PIECE = 64;
+
 /**
  * An exact encoder in front of the library's, or undefined when the tokenizer's pipeline is not the shape this
- * knows to be exact for: a sequence of regular-expression splits that isolate their matches, then byte-level
- * mapping without a regex of its own (Qwen, Llama 3, DeepSeek V3, GPT-style tokenizers).
+ * knows to be exact for: regular-expression splits that isolate their matches, then byte-level mapping without
+ * a regex of its own (Qwen, Llama 3, DeepSeek V3, GPT-style tokenizers), and added tokens that strip nothing.
  */
 export function pieceEncoder(tok: Tokenizer, options: PieceEncoderOptions): Encode | undefined {
   const view = tok as unknown as PipelineView;
@@ -54,29 +62,45 @@ export function pieceEncoder(tok: Tokenizer, options: PieceEncoderOptions): Enco
   const stages = options.preTokenizerConfig?.type === 'Sequence' ? (view.pre_tokenizer?.tokenizers ?? []) : [];
   const last = stages.at(-1);
   const splits = stages.slice(0, -1);
-  const byteLevel = last?.config.type === 'ByteLevel' && (last.config as { use_regex?: boolean }).use_regex === false;
   const isolating = (s: SplitStage): boolean => s.config.type === 'Split' && s.pattern !== null && s.config.invert === false && s.config.behavior === 'Isolated';
-  if (!last || !byteLevel || splits.length === 0 || !splits.every(isolating) || !view.model) return undefined;
-  if (options.config['remove_space'] === true || options.config['do_lowercase_and_remove_accent'] === true) return undefined;
-
   const model = view.model;
+  if (!last || last.config.type !== 'ByteLevel' || last.config.use_regex !== false || splits.length === 0 || !splits.every(isolating) || !model) return undefined;
+  if (options.config['remove_space'] === true || options.config['do_lowercase_and_remove_accent'] === true) return undefined;
+  if (options.addedTokens.some((t) => t.lstrip === true || t.rstrip === true)) return undefined;
+
   const normalizer = view.normalizer;
-  const normalizerType = (options.normalizerConfig as { type?: string; normalizers?: unknown[] } | null)?.type;
-  const emptySequence = normalizerType === 'Sequence' && ((options.normalizerConfig as { normalizers?: unknown[] }).normalizers ?? []).length === 0;
-  const asciiSafe = normalizer === null || emptySequence || (normalizerType !== undefined && ASCII_SAFE_NORMALIZERS.has(normalizerType));
-  const added = options.addedTokens.length === 0 ? null : new RegExp(options.addedTokens.map(escapeRegExp).join('|'), 'u');
+  const n = options.normalizerConfig as { type?: string; normalizers?: unknown[] } | null;
+  const identity = normalizer === null || (n?.type === 'Sequence' && (n.normalizers ?? []).length === 0);
+  const asciiSafe = identity || (n?.type !== undefined && ASCII_SAFE_NORMALIZERS.has(n.type));
+  const normalize = (text: string): string => (identity || (asciiSafe && ASCII.test(text)) ? text : normalizer!(text));
+
+  // As the library does: added tokens marked `normalized` are looked for in the normalized text (under their
+  // normalized form), the others in the text as typed; both forms name the token's id.
+  const addedIds = new Map<string, number>();
+  const typed: string[] = [];
+  const normalizedForms: string[] = [];
+  for (const t of options.addedTokens) {
+    addedIds.set(t.content, t.id);
+    if (t.normalized === true && normalizer !== null) {
+      const form = normalizer(t.content);
+      normalizedForms.push(form);
+      addedIds.set(form, t.id);
+    } else {
+      typed.push(t.content);
+    }
+  }
+  const typedTokens = longestFirst(typed);
+  const normalizedTokens = longestFirst(normalizedForms);
   // Private copies of the split expressions, so that their lastIndex is this encoder's alone.
   const patterns = splits.map((s) => new RegExp(s.pattern!.source, s.pattern!.flags.includes('g') ? s.pattern!.flags : `${s.pattern!.flags}g`));
   const kept = new Lru<string, readonly number[]>(options.maxPieces ?? 200_000);
-  const library: Encode = (text) => tok.encode(text, { add_special_tokens: false }).ids;
+  const unk = (model as unknown as { unk_token_id?: number }).unk_token_id ?? -1;
 
+  // The ids of one piece, as the library maps the model's tokens: added tokens first, then the vocabulary.
   const pieceIds = (piece: string): readonly number[] => {
     let ids = kept.get(piece);
     if (ids === undefined) {
-      const tokens = model(last.pre_tokenize_text(piece));
-      const found = tokens.map((t) => tok.token_to_id(t));
-      // A byte-level vocabulary has every byte, so every token has an id; were one missing, the library decides.
-      ids = found.every((id) => id !== undefined) ? (found as number[]) : library(piece);
+      ids = model(last.pre_tokenize_text(piece)).map((t) => addedIds.get(t) ?? tok.token_to_id(t) ?? unk);
       if (piece.length <= MAX_KEPT_PIECE) kept.set(piece, ids);
     }
     return ids;
@@ -103,18 +127,51 @@ export function pieceEncoder(tok: Tokenizer, options: PieceEncoderOptions): Enco
     if (prev < text.length) split(text.slice(prev), k + 1, out);
   };
 
+  // A normalized section: its normalized added tokens, and the pieces between them.
+  const normalizedSection = (text: string, out: number[]): void => {
+    eachSection(text, normalizedTokens, (part) => {
+      const id = addedIds.get(part);
+      if (id !== undefined) out.push(id);
+      else split(part, 0, out);
+    });
+  };
+
   return (text) => {
-    if (text.length === 0) return [];
-    if (added?.test(text)) return library(text);
-    const normalized = normalizer === null || (asciiSafe && ASCII.test(text)) ? text : normalizer(text);
-    // A normalized text may hold an added token that the raw one did not (a normalized added token).
-    if (normalized !== text && added?.test(normalized)) return library(text);
     const out: number[] = [];
-    split(normalized, 0, out);
+    eachSection(text, typedTokens, (section) => {
+      // A section that is an added token's content is that token, normalized form or not (the library's check).
+      const id = addedIds.get(section);
+      if (id !== undefined) {
+        out.push(id);
+        return;
+      }
+      const normalized = normalize(section);
+      if (normalized.length > 0) normalizedSection(normalized, out);
+    });
     return out;
   };
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** Literal alternatives, longest first, so that a match at a position is the longest one (as a trie finds). */
+function longestFirst(contents: readonly string[]): RegExp | null {
+  if (contents.length === 0) return null;
+  const sorted = [...contents].sort((a, b) => b.length - a.length);
+  return new RegExp(sorted.map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+}
+
+/** The matches of `tokens` in a text (leftmost, longest) and the parts between them, in order. */
+function eachSection(text: string, tokens: RegExp | null, visit: (part: string) => void): void {
+  if (text.length === 0) return;
+  if (tokens === null) {
+    visit(text);
+    return;
+  }
+  tokens.lastIndex = 0;
+  let prev = 0;
+  for (let m = tokens.exec(text); m !== null; m = tokens.exec(text)) {
+    if (prev < m.index) visit(text.slice(prev, m.index));
+    visit(m[0]);
+    prev = m.index + m[0].length;
+  }
+  if (prev < text.length) visit(text.slice(prev));
 }

@@ -11,7 +11,7 @@ import { downloadFileToCacheDir } from '@huggingface/hub';
 import { withDownloadProgress } from './progress.js';
 import { VocabularyPieces, type TokenPieces } from './detokenizer.js';
 import { Lru } from './lru.js';
-import { pieceEncoder } from './pieceEncoder.js';
+import { pieceEncoder, type AddedTokenEntry } from './pieceEncoder.js';
 import { characterTokenizer } from './characterTokenizer.js';
 import { prepareBpe, tokenizerFromPrepared } from './preparedBpe.js';
 import { readTables, tableKey, writeTables } from './tableCache.js';
@@ -336,8 +336,8 @@ async function buildTokenizer(name: string, files: TokenizerFiles): Promise<{ to
   const chatCounts = new Lru<string, number>(4096);
   const renderChat = (messages: ChatTemplateMessage[]): string | undefined =>
     template?.render({ messages, add_generation_prompt: true, ...specials });
-  const json = piecesJson as { normalizer?: unknown; pre_tokenizer?: { type?: string } | null; added_tokens?: Array<{ content: string }> };
-  const fast = pieceEncoder(tok, { preTokenizerConfig: json.pre_tokenizer ?? null, normalizerConfig: json.normalizer ?? null, addedTokens: (json.added_tokens ?? []).map((t) => t.content), config: files.config });
+  const json = piecesJson as { normalizer?: unknown; pre_tokenizer?: { type?: string } | null; added_tokens?: AddedTokenEntry[] };
+  const fast = pieceEncoder(tok, { preTokenizerConfig: json.pre_tokenizer ?? null, normalizerConfig: json.normalizer ?? null, addedTokens: json.added_tokens ?? [], config: files.config });
   const encodeText: (text: string) => readonly number[] = fast ?? ((text) => tok.encode(text, { add_special_tokens: false }).ids);
   const encode = (text: string): readonly number[] => {
     const hit = encoded.get(text);
@@ -359,7 +359,7 @@ async function buildTokenizer(name: string, files: TokenizerFiles): Promise<{ to
       if (hit !== undefined) return hit;
       const rendered = renderChat(messages);
       if (rendered === undefined) return undefined;
-      const n = tok.encode(rendered, { add_special_tokens: false }).ids.length;
+      const n = encodeText(rendered).length;
       chatCounts.set(key, n);
       return n;
     },
