@@ -7,7 +7,7 @@
 // byte-level stage and model: test/tokenizer-oracle.test.ts holds the ids to transformers.js'. A pipeline of
 // another shape (SentencePiece, added tokens that strip their neighbours) is left to the library.
 import type { Tokenizer } from '@huggingface/tokenizers';
-import { Lru } from './lru.js';
+import { Generations } from './lru.js';
 
 /** What the piece encoder reads of the library's objects, typed here as the library builds them. */
 interface SplitStage {
@@ -93,7 +93,7 @@ export function pieceEncoder(tok: Tokenizer, options: PieceEncoderOptions): Enco
   const normalizedTokens = longestFirst(normalizedForms);
   // Private copies of the split expressions, so that their lastIndex is this encoder's alone.
   const patterns = splits.map((s) => new RegExp(s.pattern!.source, s.pattern!.flags.includes('g') ? s.pattern!.flags : `${s.pattern!.flags}g`));
-  const kept = new Lru<string, readonly number[]>(options.maxPieces ?? 200_000);
+  const kept = new Generations<string, readonly number[]>(options.maxPieces ?? 200_000);
   const unk = (model as unknown as { unk_token_id?: number }).unk_token_id ?? -1;
 
   // The ids of one piece, as the library maps the model's tokens: added tokens first, then the vocabulary.
