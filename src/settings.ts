@@ -50,6 +50,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   spec('startup_delay', 'number'),
   spec('max_body_bytes', 'integer'),
   spec('tokenizer_dir', 'string'),
+  spec('tokenizer_revision', 'string'),
   spec('api_key', 'string', undefined, true),
   spec('admin_key', 'string', undefined, true),
   spec('configure', 'boolean'),

@@ -33,6 +33,7 @@ describe('command line', () => {
       ['--access-logs', '-a', 'MOCK_SERVER_ACCESS_LOGS', 'false'],
       ['--tokenizer-models', '-m', 'MOCK_SERVER_TOKENIZER_MODELS', '[]'],
       ['--fallback-tokenizer', null, 'MOCK_SERVER_FALLBACK_TOKENIZER', '"Qwen/Qwen3-0.6B"'],
+      ['--tokenizer-revision', null, 'MOCK_SERVER_TOKENIZER_REVISION', '"main"'],
     ];
     for (const [flag, short, env, def] of expected) {
       const line = stdout.split('\n').findIndex((l) => new RegExp(`${short ? `${short}, ` : ''}${flag}\\b`).test(l));

@@ -128,7 +128,7 @@ for (const c of CASES) {
       const registry = new TokenizerRegistry(
         silent,
         { hubUrl: 'http://127.0.0.1:9', cacheDir: join(folder, 'no-cache'), accessToken: undefined, offline: true },
-        folder,
+        { tokenizerDir: folder },
       );
       ours = await registry.load(folder);
       assert.equal(ours.source, folder);

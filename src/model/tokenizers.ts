@@ -25,6 +25,15 @@ const BUNDLED: Record<string, string> = {
 // A hub repository id: "name" or "org/name" in the hub's characters, never a path segment of dots.
 const HUB_ID = /^(?:[A-Za-z0-9][\w.-]{0,95}\/)?[A-Za-z0-9][\w.-]{0,95}$/;
 
+// A commit id names its own snapshot folder; any other revision is a branch or tag named by a file in refs/.
+const COMMIT = /^[0-9a-f]{40}$/;
+// What the JS client names a snapshot folder: the commit, else (without a last commit) the file's hash.
+const SNAPSHOT = /^[0-9a-f]{40,64}$/;
+
+// A revision as git allows ref names (no part empty or starting with ".", no "..", no spaces or ~^:?*[\\):
+// it becomes a path below refs/, so nothing that could leave that folder may get through.
+const REVISION = /^(?![./])(?!.*\/[./])(?!.*\/$)(?!.*\.\.)[^\0-\x20\x7f~^:?*[\\]+$/;
+
 export interface ChatTemplateMessage {
   role: string;
   content: string;
@@ -72,6 +81,17 @@ interface TokenizerFiles {
   config: Record<string, unknown>;
   chatTemplate?: string;
   source: string;
+  /** The hub revision of files from the cache or the hub; folders and packages have none. */
+  revision?: string;
+}
+
+export interface RegistryOptions {
+  /** The only folder local tokenizers may be read from (its real path is used); none when null. */
+  tokenizerDir?: string | null;
+  /** The hub revision (branch, tag or commit id) of every tokenizer from the cache or the hub. */
+  revision?: string;
+  /** --no-tokenizer: every name gets the character tokenizer, and no file is read. */
+  characters?: boolean;
 }
 
 export class TokenizerRegistry {
@@ -80,18 +100,17 @@ export class TokenizerRegistry {
   readonly #failed = new Map<string, string>();
 
   readonly #root: string | undefined;
+  readonly #revision: string;
+  readonly #characters: boolean;
 
-  /**
-   * @param tokenizerDir the only folder local tokenizers may be read from (its real path); none when null
-   * @param characters --no-tokenizer: every name gets the character tokenizer, and no file is read
-   */
   constructor(
     private readonly log: Logger,
     private readonly hub: HubOptions = hubOptionsFromEnv(),
-    tokenizerDir: string | null = null,
-    private readonly characters = false,
+    { tokenizerDir = null, revision = 'main', characters = false }: RegistryOptions = {},
   ) {
     this.#root = tokenizerDir === null ? undefined : realpathOr(resolve(tokenizerDir));
+    this.#revision = revision;
+    this.#characters = characters;
   }
 
   /** The tokenizer of a model that has been loaded, if any. */
@@ -107,7 +126,7 @@ export class TokenizerRegistry {
   load(name: string): Promise<LoadedTokenizer> {
     const done = this.#loaded.get(name);
     if (done) return Promise.resolve(done);
-    if (this.characters) {
+    if (this.#characters) {
       const tok = characterTokenizer(name);
       this.#loaded.set(name, tok);
       this.log.info(`tokenizer ${name}: none loaded (--no-tokenizer), text is cut into pieces of up to 4 characters`);
@@ -123,7 +142,8 @@ export class TokenizerRegistry {
           const read = performance.now() - t0;
           const { tok, steps } = await buildTokenizer(name, files);
           this.#loaded.set(name, tok);
-          this.log.info(`tokenizer ${name} loaded from ${files.source} in ${(performance.now() - t0).toFixed(0)} ms (read ${read.toFixed(0)}, ${steps})`);
+          const at = files.revision !== undefined && files.revision !== 'main' ? ` at revision ${files.revision}` : '';
+          this.log.info(`tokenizer ${name} loaded from ${files.source}${at} in ${(performance.now() - t0).toFixed(0)} ms (read ${read.toFixed(0)}, ${steps})`);
           return tok;
         })
         .catch((err: unknown) => {
@@ -153,12 +173,17 @@ export class TokenizerRegistry {
     if (!HUB_ID.test(name) || name.includes('..')) {
       throw new Error(`'${name}' is neither a Hugging Face repository id nor a local folder`);
     }
-    const bundled = BUNDLED[name];
+    // The packages ship one version of the files, taken as main's; another revision is another set of files.
+    const bundled = this.#revision === 'main' ? BUNDLED[name] : undefined;
     if (bundled) return readFolder(bundledFolder(bundled), bundled);
+    const revision = this.#revision;
+    if (!REVISION.test(revision)) throw new Error(`the tokenizer revision '${revision}' is not a branch, tag or commit name`);
     const cached = this.#findInCache(name);
-    if (cached) return readFolder(cached, 'cache');
-    if (this.hub.offline) throw new Error(`not in the Hugging Face cache (${this.hub.cacheDir}) and HF_HUB_OFFLINE is set`);
-    return this.#download(name);
+    if (cached) return { ...(await readFolder(cached, 'cache')), revision };
+    if (this.hub.offline) {
+      throw new Error(`not in the Hugging Face cache (${this.hub.cacheDir}) at revision ${revision} and HF_HUB_OFFLINE is set`);
+    }
+    return { ...(await this.#download(name)), revision };
   }
 
   /** The folder a name names inside tokenizer_dir, if it holds a tokenizer.json; never one outside it. */
@@ -170,18 +195,28 @@ export class TokenizerRegistry {
     return existsSync(join(candidate, 'tokenizer.json')) ? candidate : undefined;
   }
 
-  /** The snapshot folder of a model in the standard cache, as Python's huggingface_hub lays it out. */
+  /**
+   * The snapshot folder of a model at the registry's revision in the standard cache, found as Python's
+   * huggingface_hub finds it: refs/<revision> holds the commit of a branch or tag, a commit id is its own folder.
+   */
   #findInCache(name: string): string | undefined {
-    const repoDir = join(this.hub.cacheDir, `models--${name.split('/').join('--')}`);
+    const repoDir = repoFolder(this.hub.cacheDir, name);
     const snapshots = join(repoDir, 'snapshots');
+    const revision = this.#revision;
+    let commit: string | undefined;
     try {
-      const ref = readFileSync(join(repoDir, 'refs', 'main'), 'utf8').trim();
-      if (existsSync(join(snapshots, ref, 'tokenizer.json'))) return join(snapshots, ref);
+      commit = readFileSync(join(repoDir, 'refs', revision), 'utf8').trim();
     } catch {
-      // no ref: look at the snapshots themselves
+      commit = COMMIT.test(revision) ? revision : undefined;
     }
+    if (commit !== undefined && SNAPSHOT.test(commit) && existsSync(join(snapshots, commit, 'tokenizer.json'))) return join(snapshots, commit);
+    // Only main may fall back to the newest snapshot (a cache filled without refs), and only to one no other
+    // branch or tag names: for any other revision, or from another's snapshot, the files would be another's.
+    if (revision !== 'main') return undefined;
     try {
+      const others = refCommits(join(repoDir, 'refs'));
       const withTokenizer = readdirSync(snapshots)
+        .filter((d) => !others.has(d))
         .map((d) => join(snapshots, d))
         .filter((d) => existsSync(join(d, 'tokenizer.json')))
         .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
@@ -192,8 +227,10 @@ export class TokenizerRegistry {
   }
 
   async #download(name: string): Promise<TokenizerFiles> {
+    const revision = this.#revision;
     const params = {
       repo: { type: 'model' as const, name },
+      revision,
       hubUrl: this.hub.hubUrl,
       cacheDir: this.hub.cacheDir,
       ...(this.hub.accessToken ? { accessToken: this.hub.accessToken } : {}),
@@ -204,7 +241,7 @@ export class TokenizerRegistry {
         this.log.info(`downloaded ${name}/${path} into ${dirname(file)}`);
         return file;
       } catch (err) {
-        if (required) throw new Error(`download of ${path} from ${this.hub.hubUrl} failed: ${errorText(err)}`);
+        if (required) throw new Error(`download of ${path} from ${this.hub.hubUrl} failed at revision ${revision}: ${errorText(err)}`);
         this.log.debug(`${name}: no ${path} on the hub (${errorText(err)})`);
         return undefined;
       }
@@ -214,12 +251,37 @@ export class TokenizerRegistry {
     await get('tokenizer_config.json', false);
     await get('chat_template.jinja', false);
     const snapshot = dirname(tokenizerPath);
-    // Python reads refs/main to find the snapshot offline; the JS client does not write it.
-    const refs = join(this.hub.cacheDir, `models--${name.split('/').join('--')}`, 'refs');
-    await mkdir(refs, { recursive: true });
-    await writeFile(join(refs, 'main'), basename(snapshot));
+    // Python reads refs/<branch or tag> to find the snapshot offline; the JS client does not write it. A commit
+    // id needs none: it is the snapshot's own name.
+    if (!COMMIT.test(revision)) {
+      const ref = join(repoFolder(this.hub.cacheDir, name), 'refs', revision);
+      await mkdir(dirname(ref), { recursive: true });
+      await writeFile(ref, basename(snapshot));
+    }
     return readFolder(snapshot, 'hub');
   }
+}
+
+/** The commits that the refs of a cached model name (refs/pr/1 is a file below refs/pr/); none without refs. */
+function refCommits(dir: string): Set<string> {
+  const out = new Set<string>();
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    const path = join(dir, e.name);
+    if (e.isDirectory()) for (const c of refCommits(path)) out.add(c);
+    else if (e.isFile()) out.add(readFileSync(path, 'utf8').trim());
+  }
+  return out;
+}
+
+/** A model's folder in the standard cache. */
+function repoFolder(cacheDir: string, name: string): string {
+  return join(cacheDir, `models--${name.split('/').join('--')}`);
 }
 
 /** The real path (links resolved), or the path itself when it does not exist. */

@@ -9,8 +9,10 @@ import { join } from 'node:path';
 import { ROOT } from './server.js';
 
 export interface FakeRepoSpec {
-  /** File path in the repository → its content. */
+  /** File path in the repository → its content, on main. */
   files: Record<string, Buffer>;
+  /** Other branches or tags, each with its own files and its own commit. */
+  revisions?: Record<string, Record<string, Buffer>>;
   /** Files stored in Git LFS, as the hub stores large files such as tokenizer.json. */
   lfs?: string[];
   /** A gated repository: every request must carry `Authorization: Bearer <token>`. */
@@ -25,10 +27,20 @@ interface RepoFile {
   lfsOid: string | undefined;
 }
 
-interface FakeRepo {
+interface Revision {
   commit: string;
   files: Map<string, RepoFile>;
+}
+
+interface FakeRepo {
+  /** By branch or tag name. */
+  revisions: Map<string, Revision>;
   token: string | undefined;
+}
+
+/** The revision a branch, tag or commit id names, as the hub resolves it; undefined when none. */
+function revisionOf(repo: FakeRepo, revision: string): Revision | undefined {
+  return repo.revisions.get(revision) ?? [...repo.revisions.values()].find((r) => r.commit === revision);
 }
 
 export interface HubRequest {
@@ -43,8 +55,8 @@ export interface FakeHub {
   readonly url: string;
   /** Every request received, in order. */
   readonly requests: HubRequest[];
-  /** The commit that "main" of a repository resolves to. */
-  commitOf(repo: string): string;
+  /** The commit that a branch or tag ("main" unless given) of a repository resolves to. */
+  commitOf(repo: string, revision?: string): string;
   close(): Promise<void>;
 }
 
@@ -81,12 +93,17 @@ export async function startFakeHub(specs: Record<string, FakeRepoSpec>): Promise
   const repos = new Map<string, FakeRepo>();
   for (const [name, spec] of Object.entries(specs)) {
     const lfs = new Set(spec.lfs ?? []);
-    const files = new Map<string, RepoFile>();
-    for (const [path, content] of Object.entries(spec.files)) {
-      files.set(path, { content, gitOid: gitBlobOid(content), lfsOid: lfs.has(path) ? sha256(content) : undefined });
+    const revisions = new Map<string, Revision>();
+    for (const [revision, contents] of Object.entries({ ...spec.revisions, main: spec.files })) {
+      const files = new Map<string, RepoFile>();
+      for (const [path, content] of Object.entries(contents)) {
+        files.set(path, { content, gitOid: gitBlobOid(content), lfsOid: lfs.has(path) ? sha256(content) : undefined });
+      }
+      // A stable, commit-shaped id per revision, so a test can predict the snapshot folder.
+      const seed = revision === 'main' ? `commit of ${name}` : `commit of ${name} at ${revision}`;
+      revisions.set(revision, { commit: createHash('sha1').update(seed).digest('hex'), files });
     }
-    // A stable, commit-shaped id per repository, so a test can predict the snapshot folder.
-    repos.set(name, { commit: createHash('sha1').update(`commit of ${name}`).digest('hex'), files, token: spec.token });
+    repos.set(name, { revisions, token: spec.token });
   }
   const requests: HubRequest[] = [];
 
@@ -116,11 +133,9 @@ export async function startFakeHub(specs: Record<string, FakeRepoSpec>): Promise
       const body = JSON.parse(await readBody(req)) as { paths?: unknown; expand?: unknown };
       const denied = deny(name, authorization);
       if (denied) return sendJson(res, denied[0], { error: denied[2] }, { 'X-Error-Code': denied[1] });
-      const repo = repos.get(name)!;
       const revision = decodeURIComponent(info[2]!);
-      if (revision !== 'main' && revision !== repo.commit) {
-        return sendJson(res, 404, { error: `Invalid rev id: ${revision}` }, { 'X-Error-Code': 'RevisionNotFound' });
-      }
+      const repo = revisionOf(repos.get(name)!, revision);
+      if (!repo) return sendJson(res, 404, { error: `Invalid rev id: ${revision}` }, { 'X-Error-Code': 'RevisionNotFound' });
       const paths = Array.isArray(body.paths) ? body.paths.filter((p): p is string => typeof p === 'string') : [];
       // Paths that do not exist are left out of the answer, as the hub does.
       const found = paths.flatMap((p) => {
@@ -146,11 +161,9 @@ export async function startFakeHub(specs: Record<string, FakeRepoSpec>): Promise
       const name = resolveMatch[1]!;
       const denied = deny(name, authorization);
       if (denied) return sendJson(res, denied[0], { error: denied[2] }, { 'X-Error-Code': denied[1] });
-      const repo = repos.get(name)!;
       const revision = decodeURIComponent(resolveMatch[2]!);
-      if (revision !== 'main' && revision !== repo.commit) {
-        return sendJson(res, 404, { error: `Invalid rev id: ${revision}` }, { 'X-Error-Code': 'RevisionNotFound' });
-      }
+      const repo = revisionOf(repos.get(name)!, revision);
+      if (!repo) return sendJson(res, 404, { error: `Invalid rev id: ${revision}` }, { 'X-Error-Code': 'RevisionNotFound' });
       const file = repo.files.get(decodeURIComponent(resolveMatch[3]!));
       if (!file) return sendJson(res, 404, { error: 'Entry not found' }, { 'X-Error-Code': 'EntryNotFound' });
       const size = file.content.length;
@@ -198,9 +211,9 @@ export async function startFakeHub(specs: Record<string, FakeRepoSpec>): Promise
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
-    commitOf(repo) {
-      const r = repos.get(repo);
-      if (!r) throw new Error(`no repository ${repo}`);
+    commitOf(repo, revision = 'main') {
+      const r = repos.get(repo)?.revisions.get(revision);
+      if (!r) throw new Error(`no repository ${repo} at ${revision}`);
       return r.commit;
     },
     close() {
