@@ -16,7 +16,7 @@ export interface PromptWork {
   requests: number;
   /** Mock: µs per request to encode the echo and count the chat template's tokens. */
   mockUs: number;
-  /** Mock: of which µs per request to render the chat template (timed apart, on the same messages). */
+  /** Mock: of which µs per request to render the chat template (timed apart, each distinct conversation once). */
   templateUs: number;
   /** Reference: µs per request to cut the user text at whitespace. */
   referenceUs: number;
@@ -76,8 +76,10 @@ export async function measurePromptWork(spec: PromptSpec | undefined, fixed: str
   let t = process.cpuUsage();
   const mockTokens = mockPromptWork(tok, requests);
   const mockUs = cpuUs(t);
+  // The handler renders a conversation only when its count is not cached: render each distinct one once.
+  const distinct = [...new Map(requests.map((m) => [JSON.stringify(m), m])).values()];
   t = process.cpuUsage();
-  for (const m of requests) tok.renderChat(m);
+  for (const m of distinct) tok.renderChat(m);
   const templateUs = cpuUs(t);
   t = process.cpuUsage();
   let referenceTokens = 0;
