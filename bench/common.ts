@@ -2,6 +2,7 @@
 // percentiles, and readers of another process's CPU time and memory from /proc (Linux only).
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
+import type { PromptSpec } from './prompts.js';
 
 /** One load run against one server. Times are milliseconds. */
 export interface Scenario {
@@ -29,7 +30,9 @@ export interface Scenario {
   rss?: { holdMs: number };
   /** Hard limit for the whole run; outstanding requests are aborted and counted as failed. Default 120 s. */
   timeoutMs?: number;
-  /** The user message (default: a fixed English passage). */
+  /** New prompts from the corpus on every request (bench/prompts.ts). Without it, one fixed prompt: */
+  prompts?: PromptSpec;
+  /** ...this user message (default: a fixed English passage), a prompt-cache hit after the first request. */
   prompt?: string;
   model?: string;
 }
@@ -74,6 +77,8 @@ export interface LoadResult {
     cpuUsPerRequest: number | null;
     cpuPercent: number;
   } | null;
+  /** What was sent: request bodies built, and corpus passages drawn (each at an offset and length of its own). */
+  prompts: { kind: 'corpus' | 'fixed'; requests: number; passages: number };
   rss: {
     idleKb: number;
     openKb: number;

@@ -12,7 +12,6 @@ import { pathToFileURL } from 'node:url';
 import { Client, type Dispatcher } from 'undici';
 import {
   DEFAULT_MODEL,
-  DEFAULT_PROMPT,
   processCpuMs,
   processRssKb,
   Samples,
@@ -21,6 +20,7 @@ import {
   type LoadResult,
   type Scenario,
 } from './common.js';
+import { promptSource, type Conversation, type Message } from './prompts.js';
 
 const NN = Buffer.from('\n\n');
 const CH_d = 0x64; // 'd'
@@ -346,15 +346,26 @@ export async function runScenario(s: Scenario): Promise<LoadResult> {
     expected: s.ignore_eos ? s.max_tokens : undefined,
     timing: s.timing ?? true,
   };
-  const body = Buffer.from(
-    JSON.stringify({
-      model: s.model ?? DEFAULT_MODEL,
-      messages: [{ role: 'user', content: s.prompt ?? DEFAULT_PROMPT }],
-      stream: s.stream,
-      max_tokens: s.max_tokens,
-      ignore_eos: s.ignore_eos,
-    }),
-  );
+  const source = promptSource(s.prompts, s.prompt);
+  const bodyOf = (messages: Message[], maxTokens = s.max_tokens): Buffer =>
+    Buffer.from(
+      JSON.stringify({ model: s.model ?? DEFAULT_MODEL, messages, stream: s.stream, max_tokens: maxTokens, ignore_eos: s.ignore_eos }),
+    );
+  // The fixed prompt's body is built once; corpus prompts are built per request (about 10 µs each here).
+  const fixedBody = source.kind === 'fixed' ? bodyOf(source.conversation().next()!) : undefined;
+  /** The request bodies of one connection: a conversation after another, each turn a request. */
+  const bodies = (): (() => Buffer) => {
+    if (fixedBody !== undefined) return () => fixedBody;
+    let conversation: Conversation | undefined;
+    return () => {
+      let messages = conversation?.next();
+      if (messages === undefined) {
+        conversation = source.conversation();
+        messages = conversation.next()!;
+      }
+      return bodyOf(messages);
+    };
+  };
   const clientOptions: Client.Options = {
     pipelining: 1,
     connect: { timeout: 30_000 },
@@ -362,12 +373,11 @@ export async function runScenario(s: Scenario): Promise<LoadResult> {
     bodyTimeout: timeoutMs,
     keepAliveTimeout: 60_000,
   };
-  const dispatchOptions: Dispatcher.DispatchOptions = {
+  const dispatchOptions = {
     path: '/v1/chat/completions',
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body,
-  };
+  } as const;
 
   const stats = new Stats();
   /** Warm-up requests are checked as strictly but kept out of the figures (except failures and early tokens). */
@@ -387,7 +397,7 @@ export async function runScenario(s: Scenario): Promise<LoadResult> {
     if (openStreams === s.concurrency) onAllOpen?.();
   };
 
-  function one(client: Client, measured: boolean, watchOpen: boolean, p: Plan = plan, reqBody: Buffer = body): Promise<Outcome> {
+  function one(client: Client, measured: boolean, watchOpen: boolean, p: Plan, reqBody: Buffer): Promise<Outcome> {
     return new Promise<Outcome>((resolve) => {
       const st = measured ? stats : warmStats;
       const finish = (r: AnyRequest, outcome: Outcome): void => {
@@ -399,7 +409,7 @@ export async function runScenario(s: Scenario): Promise<LoadResult> {
       const r: AnyRequest = s.stream ? new StreamRequest(p, st, watchOpen ? firstToken : null, finish) : new WholeRequest(p, st, finish);
       st.started++;
       active.add(r);
-      client.dispatch(reqBody === body ? dispatchOptions : { ...dispatchOptions, body: reqBody }, r);
+      client.dispatch({ ...dispatchOptions, body: reqBody }, r);
     });
   }
 
@@ -431,15 +441,16 @@ export async function runScenario(s: Scenario): Promise<LoadResult> {
         return true;
       };
       const worker = async (client: Client): Promise<void> => {
+        const next = bodies();
         for (let w = 0; w < warmup && !stopping; w++) {
-          await one(client, false, false);
+          await one(client, false, false, plan, next());
         }
         if (++warmed === s.concurrency) {
           beginMeasure();
           release();
         }
         await started;
-        for (let i = 0; i < 10_000_000 && canStart(); i++) await one(client, true, false);
+        for (let i = 0; i < 10_000_000 && canStart(); i++) await one(client, true, false, plan, next());
       };
       await Promise.all(clients.map(worker));
     }
@@ -482,6 +493,7 @@ export async function runScenario(s: Scenario): Promise<LoadResult> {
             cpuPercent: wallMs > 0 ? (serverCpuMs * 100) / wallMs : 0,
           }
         : null,
+    prompts: { kind: source.kind, requests: stats.started + warmStats.started, passages: source.passages },
     rss,
   };
 
@@ -491,7 +503,7 @@ export async function runScenario(s: Scenario): Promise<LoadResult> {
     if (pid === undefined) throw new Error('rss needs serverPid');
     // Warm the server's code paths with a few short requests on connections that are then closed.
     const warmPlan: Plan = { ...plan, expected: 2 };
-    const warmBody = Buffer.from(JSON.stringify({ ...(JSON.parse(body.toString('utf8')) as object), max_tokens: 2, ignore_eos: true }));
+    const warmBody = bodyOf(source.conversation().next()!, 2);
     const warmClients = Array.from({ length: 4 }, () => new Client(origin, clientOptions));
     await Promise.all(
       warmClients.map(async (c) => {
@@ -514,7 +526,7 @@ export async function runScenario(s: Scenario): Promise<LoadResult> {
       onAllOpen = resolve;
       if (openStreams === sc.concurrency) resolve();
     });
-    const streams = clients.map((c) => one(c, true, true));
+    const streams = clients.map((c) => one(c, true, true, plan, bodies()()));
     const openWait = setTimeout(() => onAllOpen?.(), Math.max(1000, timeoutMs - holdMs - 5000));
     await allOpen;
     clearTimeout(openWait);

@@ -10,11 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-
-interface ChatMessage {
-  role?: unknown;
-  content?: unknown;
-}
+import { referencePromptTokens, WORD, type ReferenceMessage } from './reference-prompt.js';
 
 interface ChatBody {
   model?: unknown;
@@ -30,23 +26,12 @@ type Finish = 'stop' | 'length';
 
 const settings = { ttft: 20, itl: 5 };
 
-const WORD = /\s*\S+/g;
 const PASSAGE_TOKENS =
   'The quick brown fox jumps over the lazy dog. Benchmarks measure what they are given; a steady mock gives them a steady answer, one token after another, on time.'.match(
     WORD,
   )!;
 const DONE = 'data: [DONE]\n\n';
 const MIDDLE_SUFFIX = '},"logprobs":null,"finish_reason":null}]}\n\n';
-
-function messageText(m: ChatMessage): string {
-  if (typeof m.content === 'string') return m.content;
-  if (!Array.isArray(m.content)) return '';
-  const parts: string[] = [];
-  for (const p of m.content as Array<{ type?: unknown; text?: unknown }>) {
-    if (p && p.type === 'text' && typeof p.text === 'string') parts.push(p.text);
-  }
-  return parts.join('\n');
-}
 
 function optionalCount(v: unknown): number | undefined {
   return typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : undefined;
@@ -86,12 +71,8 @@ function at(deadline: number, fn: () => void): () => void {
 function chat(res: ServerResponse, arrival: number, body: ChatBody): void {
   const { ttft, itl } = settings;
   const model = typeof body.model === 'string' ? body.model : 'reference';
-  const messages = Array.isArray(body.messages) ? (body.messages as ChatMessage[]) : [];
-  const echo = messages
-    .filter((m) => m && m.role === 'user')
-    .map(messageText)
-    .join('\n');
-  const promptTokens = echo.match(WORD) ?? [];
+  const messages = Array.isArray(body.messages) ? (body.messages as ReferenceMessage[]) : [];
+  const promptTokens = referencePromptTokens(messages);
   const cap = optionalCount(body.max_completion_tokens) ?? optionalCount(body.max_tokens);
   const ignoreEos = body.ignore_eos === true;
   let total = promptTokens.length;

@@ -1,0 +1,97 @@
+// The prompt work of a request, measured offline: the benchmark process runs, on the same prompts as a load
+// run (same source, same seed, in the order they were drawn), the very calls the mock's chat handler makes
+// before its first token (src/handlers/createChatCompletion.ts: encode the echo, then render the chat template
+// and count its tokens, with the product's own module and caches), and the reference's whitespace split.
+// No hook in the product: the server's CPU per request minus this is its serving cost.
+import { createLogger } from '../src/log.js';
+import { chatEcho, chatPromptTokens } from '../src/model/prompt.js';
+import { TokenizerRegistry, type LoadedTokenizer } from '../src/model/tokenizers.js';
+import type { ChatMessage } from '../src/types.js';
+import { DEFAULT_MODEL } from './common.js';
+import { promptSource, type Message, type PromptSpec } from './prompts.js';
+import { referencePromptTokens } from './reference-prompt.js';
+
+export interface PromptWork {
+  /** Requests measured (the first ones the load run drew). */
+  requests: number;
+  /** Mock: µs per request to encode the echo and count the chat template's tokens. */
+  mockUs: number;
+  /** Mock: of which µs per request to render the chat template (timed apart, each distinct conversation once). */
+  templateUs: number;
+  /** Reference: µs per request to cut the user text at whitespace. */
+  referenceUs: number;
+  /** Mean prompt tokens per request: the mock's (chat template, Qwen3) and the reference's (words). */
+  mockTokens: number;
+  referenceTokens: number;
+}
+
+let tokenizer: Promise<LoadedTokenizer> | undefined;
+
+function qwen3(): Promise<LoadedTokenizer> {
+  tokenizer ??= new TokenizerRegistry(createLogger(() => 'WARNING')).load(DEFAULT_MODEL);
+  return tokenizer;
+}
+
+function requestsOf(spec: PromptSpec | undefined, fixed: string | undefined, count: number): Message[][] {
+  const source = promptSource(spec, fixed);
+  const out: Message[][] = [];
+  while (out.length < count) {
+    const conversation = source.conversation();
+    for (let m = conversation.next(); m !== undefined && out.length < count; m = conversation.next()) out.push(m);
+  }
+  return out;
+}
+
+function mockPromptWork(tok: LoadedTokenizer, requests: Message[][]): number {
+  let tokens = 0;
+  for (const messages of requests) {
+    const chat = messages as ChatMessage[];
+    const echo = tok.encode(chatEcho(chat));
+    tokens += chatPromptTokens(tok, chat, echo.length);
+  }
+  return tokens;
+}
+
+function cpuUs(since: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(since);
+  return d.user + d.system;
+}
+
+let warmed = false;
+
+/**
+ * Prompt work per request on the first `count` requests that a load run with this spec draws. The first call
+ * warms the code on other prompts first, as the server's warm-up requests warm it.
+ */
+export async function measurePromptWork(spec: PromptSpec | undefined, fixed: string | undefined, count: number): Promise<PromptWork> {
+  const tok = await qwen3();
+  if (!warmed) {
+    warmed = true;
+    const warm = requestsOf({ seed: 0x5eed, isl: { mean: 300, stddev: 200 }, turns: 3 }, undefined, 300);
+    mockPromptWork(tok, warm);
+    for (const m of warm) tok.renderChat(m);
+  }
+  const requests = requestsOf(spec, fixed, count);
+  // CPU time, not wall time: the servers' figures are CPU time too, and a shared machine stretches wall time.
+  let t = process.cpuUsage();
+  const mockTokens = mockPromptWork(tok, requests);
+  const mockUs = cpuUs(t);
+  // The handler renders a conversation only when its count is not cached: render each distinct one once.
+  const distinct = [...new Map(requests.map((m) => [JSON.stringify(m), m])).values()];
+  t = process.cpuUsage();
+  for (const m of distinct) tok.renderChat(m);
+  const templateUs = cpuUs(t);
+  t = process.cpuUsage();
+  let referenceTokens = 0;
+  for (const m of requests) referenceTokens += referencePromptTokens(m).length;
+  const referenceUs = cpuUs(t);
+  const n = requests.length;
+  return {
+    requests: n,
+    mockUs: mockUs / n,
+    templateUs: templateUs / n,
+    referenceUs: referenceUs / n,
+    mockTokens: mockTokens / n,
+    referenceTokens: referenceTokens / n,
+  };
+}
