@@ -393,6 +393,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/images/edits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Edit uploaded images with a prompt
+         * @description OpenAI's image edit API, as a `multipart/form-data` upload: one or more `image` files (PNG, JPEG or WebP,
+         *     recognised by their first bytes; several as repeated fields or `image[]`), a `prompt`, an optional `mask`.
+         *     The answer is made as `POST /v1/images/generations` makes it, with the same models' rules, sizes, formats,
+         *     usage and `image_generation_latency` per image; the picture is drawn from the prompt and the uploaded
+         *     bytes together, so the same prompt on another image gives another picture. Without `size` (or with
+         *     `auto`), an open server's model answers at the size of the first image when it is a PNG. The answer is
+         *     whole: `stream: true` is refused (400). `input_tokens_details.image_tokens` is 0: input images are not
+         *     billed here.
+         */
+        post: operations["createImageEdit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/images/files/{name}": {
         parameters: {
             query?: never;
@@ -1876,6 +1903,37 @@ export interface components {
             /** @description Accepted and ignored. */
             user?: string;
         };
+        /**
+         * @description OpenAI's image edit request, as form fields. Which values are accepted depends on the model (as for image
+         *     generation); unknown fields are accepted and ignored.
+         */
+        CreateImageEditRequest: {
+            /** @description The images to edit (PNG, JPEG or WebP), one or up to 16. */
+            image: string | string[];
+            /**
+             * Format: binary
+             * @description Accepted (an image) and otherwise ignored.
+             */
+            mask?: string;
+            /** @description What to make; with the images' bytes it decides the picture. */
+            prompt: string;
+            /** @description As for image generation (`dall-e-2` when absent). */
+            model?: string | null;
+            n?: number | null;
+            size?: string | null;
+            /** @enum {string|null} */
+            quality?: "standard" | "hd" | "low" | "medium" | "high" | "auto" | null;
+            /** @enum {string|null} */
+            response_format?: "url" | "b64_json" | null;
+            /** @enum {string|null} */
+            output_format?: "png" | "jpeg" | "webp" | null;
+            /** @enum {string|null} */
+            background?: "transparent" | "opaque" | "auto" | null;
+            /** @description Not streamed here (true is 400). */
+            stream?: boolean | null;
+            /** @description Accepted and ignored. */
+            user?: string;
+        };
         /** @description One image, as base64 PNG bytes or as a URL on this server. */
         Image: {
             b64_json?: string;
@@ -3207,6 +3265,69 @@ export interface operations {
                      *     }
                      */
                     "text/event-stream": components["schemas"]["ImageGenStreamEvent"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createImageEdit: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Echoed in the response; one is made when absent. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+                /** @description Answer this request with this error (see `error_types`), for deterministic tests. */
+                "X-Mock-Error"?: components["parameters"]["MockError"];
+                /** @description This request's time to first token in milliseconds, instead of the latency model's. */
+                "X-Mock-TTFT"?: components["parameters"]["MockTtft"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["CreateImageEditRequest"];
+            };
+        };
+        responses: {
+            /** @description The images, in order. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created": 1713833628,
+                     *       "data": [
+                     *         {
+                     *           "b64_json": "iVBORw0KGgo..."
+                     *         }
+                     *       ],
+                     *       "background": "opaque",
+                     *       "output_format": "png",
+                     *       "size": "1024x1024",
+                     *       "quality": "low",
+                     *       "usage": {
+                     *         "total_tokens": 276,
+                     *         "input_tokens": 4,
+                     *         "output_tokens": 272,
+                     *         "input_tokens_details": {
+                     *           "text_tokens": 4,
+                     *           "image_tokens": 0
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImagesResponse"];
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -48,6 +48,7 @@ import getDcgmMetrics from './handlers/getDcgmMetrics.js';
 // Images: OpenAI's image generation, and the PNG files behind its URLs.
 import createImage from './handlers/createImage.js';
 import getImageFile from './handlers/getImageFile.js';
+import createImageEdit from './handlers/createImageEdit.js';
 // AIPerf's test fixtures: NIM image retrieval, SOLIDO RAG, the custom multimodal API.
 import nimImageRetrieval from './handlers/nimImageRetrieval.js';
 import solidoRagPrompt from './handlers/solidoRagPrompt.js';
@@ -92,6 +93,7 @@ const HANDLERS: Record<keyof Operations, (deps: Deps) => OperationHandler> = {
   solidoRagPrompt,
   customMultimodal,
   createTranscription,
+  createImageEdit,
 };
 
 export async function createApp(deps: Deps): Promise<Koa<RequestState>> {

@@ -29,6 +29,7 @@ import type {
   CustomMultimodalRequest,
   CustomMultimodalResponse,
   CreateTranscriptionRequest,
+  CreateImageEditRequest,
   TranscriptionJson,
   TranscriptionVerboseJson,
   Model,
@@ -81,6 +82,8 @@ export type TranscriptionParams = Omit<CreateTranscriptionRequest, 'file' | 'res
   response_format?: 'json' | 'verbose_json';
 };
 export type { TranscriptionJson, TranscriptionVerboseJson } from './types.js';
+// Image edits: the images (and mask) as Blobs; answered whole.
+export type ImageEditParams = Omit<CreateImageEditRequest, 'image' | 'mask' | 'stream'> & { image: Blob | Blob[]; mask?: Blob };
 
 /** A request's fields as a multipart form: a Blob as a file part, a list as repeated fields, the rest as text. */
 function toForm(fields: Record<string, unknown>): FormData {
@@ -210,6 +213,8 @@ export interface MockClient extends OperationMethods {
   // Audio.
   /** POST /v1/audio/transcriptions as a multipart upload, answered whole as JSON (`json` or `verbose_json`). */
   createTranscription(body: TranscriptionParams, options?: CallOptions): Promise<TranscriptionJson | TranscriptionVerboseJson>;
+  /** POST /v1/images/edits as a multipart upload (several images go as repeated `image` fields). */
+  createImageEdit(body: ImageEditParams, options?: CallOptions): Promise<ImagesResponse>;
   /** The underlying openapi-fetch client, for the whole response (`{ data, error, response }`). */
   readonly api: Client<paths>;
 }
@@ -359,5 +364,13 @@ export function createMockClient(baseUrl: string, options: Omit<ClientOptions, '
           bodySerializer: (b) => toForm(b as unknown as Record<string, unknown>),
         }),
       ) as TranscriptionJson | TranscriptionVerboseJson,
+    createImageEdit: async (body, o) =>
+      unwrap(
+        await api.POST('/v1/images/edits', {
+          ...init(o),
+          body: body as unknown as CreateImageEditRequest,
+          bodySerializer: (b) => toForm(b as unknown as Record<string, unknown>),
+        }),
+      ) as ImagesResponse,
   };
 }

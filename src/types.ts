@@ -90,3 +90,4 @@ export type TranscriptionUsageTokens = Schemas['TranscriptionUsageTokens'];
 export type TranscriptionUsageDuration = Schemas['TranscriptionUsageDuration'];
 export type TranscriptTextDeltaEvent = Schemas['TranscriptTextDeltaEvent'];
 export type TranscriptTextDoneEvent = Schemas['TranscriptTextDoneEvent'];
+export type CreateImageEditRequest = Schemas['CreateImageEditRequest'];

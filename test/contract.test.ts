@@ -126,11 +126,18 @@ function urlPath(c: Call): string {
  * example's characters (one byte each, as the server reads a file); a list is the field repeated.
  */
 function formOf(c: Call): FormData {
-  const schema = deref(c.op.requestBody!.content['multipart/form-data']!.schema as { $ref?: string }, '').node as { properties?: Record<string, { format?: string }> };
+  interface Node {
+    format?: string;
+    items?: Node;
+    anyOf?: Node[];
+  }
+  const schema = deref(c.op.requestBody!.content['multipart/form-data']!.schema as { $ref?: string }, '').node as { properties?: Record<string, Node> };
+  // A file field: `format: binary` itself, in its list's items, or in one of its alternatives (one file or several).
+  const binary = (n: Node | undefined): boolean => n !== undefined && (n.format === 'binary' || binary(n.items) || (n.anyOf ?? []).some(binary));
   const form = new FormData();
   for (const [name, value] of Object.entries(c.body as JsonObject)) {
     for (const v of Array.isArray(value) ? value : [value]) {
-      if (schema.properties?.[name]?.format === 'binary') form.append(name, new Blob([Buffer.from(String(v), 'latin1')]), name);
+      if (binary(schema.properties?.[name])) form.append(name, new Blob([Buffer.from(String(v), 'latin1')]), name);
       else form.append(name, typeof v === 'string' ? v : JSON.stringify(v));
     }
   }

@@ -66,6 +66,8 @@ export const ROWS: readonly AiperfRow[] = [
   // Audio transcription: AIPerf uploads one synthetic WAV per request (its audio dataset, 1 s here) as a multipart
   // form; the answer is the transcript, whole (AIPerf's type does not stream), with token usage.
   { endpointType: 'audio_transcription', streaming: false, answer: 'body', promptOverhead: null, args: ['--audio-length-mean', '1', '--audio-length-stddev', '0', '--audio-format', 'wav'], textPrompt: false },
+  // Image edit: AIPerf uploads one small synthetic PNG and the prompt as a form, with response_format b64_json.
+  { endpointType: 'image_edit', streaming: false, answer: 'body', promptOverhead: null, args: ONE_SMALL_IMAGE_ARGS },
   // AIPerf's fixtures. NIM image retrieval needs images in its dataset: one small PNG per request.
   { endpointType: 'image_retrieval', streaming: false, answer: 'body', promptOverhead: null, args: ONE_SMALL_IMAGE_ARGS, textPrompt: false },
   // SOLIDO's payload has no length field: the OSL goes in as this server's max_tokens.
