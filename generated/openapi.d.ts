@@ -393,6 +393,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/images/edits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Edit uploaded images with a prompt
+         * @description OpenAI's image edit API, as a `multipart/form-data` upload: one or more `image` files (PNG, JPEG or WebP,
+         *     recognised by their first bytes; several as repeated fields or `image[]`), a `prompt`, an optional `mask`.
+         *     The answer is made as `POST /v1/images/generations` makes it, with the same models' rules, sizes, formats,
+         *     usage and `image_generation_latency` per image; the picture is drawn from the prompt and the uploaded
+         *     bytes together, so the same prompt on another image gives another picture. Without `size` (or with
+         *     `auto`), an open server's model answers at the size of the first image when it is a PNG. The answer is
+         *     whole: `stream: true` is refused (400). `input_tokens_details.image_tokens` is 0: input images are not
+         *     billed here.
+         */
+        post: operations["createImageEdit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/images/files/{name}": {
         parameters: {
             query?: never;
@@ -410,6 +437,45 @@ export interface paths {
         get: operations["getImageFile"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audio/transcriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Transcribe an uploaded audio file
+         * @description OpenAI's transcription API: a `multipart/form-data` upload of the audio `file` with the `model` and options.
+         *     The transcript is made up, deterministically, from the audio: words of a fixed passage, starting at a place
+         *     chosen by a hash of the file's bytes (the same file gives the same text), as many as speech of the audio's
+         *     length holds at 2.5 words a second (at least 3). The length is the duration a WAV file's header gives
+         *     (its data bytes over its byte rate); for any other file it is estimated from its size at 16,000 bytes a
+         *     second (128 kbit/s).
+         *
+         *     The transcript is tokenized with the model's tokenizer (the fallback's for a model not preloaded) and
+         *     answered on the latency model of chat: its first token at `ttft`, each next one `itl` later; a whole answer
+         *     when the last is due, or with `stream: true` one `transcript.text.delta` event per token and a last
+         *     `transcript.text.done` event with the whole text and the usage (no `[DONE]`, as OpenAI ends these streams
+         *     with the connection). Same queue, fault injection, `X-Mock-*` headers and metrics as chat.
+         *
+         *     `response_format`: `json` (default) `{text, usage}`; `verbose_json` with `language`, `duration`, one
+         *     segment per sentence and, with `timestamp_granularities` holding `word`, every word's times; `text`,
+         *     `srt` and `vtt` as `text/plain`. As at OpenAI, `whisper-1` reports usage as the audio's whole seconds
+         *     (`type: duration`) and does not stream (`stream` is ignored); `gpt-4o-transcribe` and
+         *     `gpt-4o-mini-transcribe` answer `json` (and `text`) only; every other model (an open server's) takes every
+         *     format and streams, with token usage: `input_tokens` are the audio's (10 a second, at least 1) plus the
+         *     `prompt`'s text tokens, `output_tokens` the transcript's.
+         */
+        post: operations["createTranscription"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1843,6 +1909,37 @@ export interface components {
             /** @description Accepted and ignored. */
             user?: string;
         };
+        /**
+         * @description OpenAI's image edit request, as form fields. Which values are accepted depends on the model (as for image
+         *     generation); unknown fields are accepted and ignored.
+         */
+        CreateImageEditRequest: {
+            /** @description The images to edit (PNG, JPEG or WebP), one or up to 16. */
+            image: string | string[];
+            /**
+             * Format: binary
+             * @description Accepted (an image) and otherwise ignored.
+             */
+            mask?: string;
+            /** @description What to make; with the images' bytes it decides the picture. */
+            prompt: string;
+            /** @description As for image generation (`dall-e-2` when absent). */
+            model?: string | null;
+            n?: number | null;
+            size?: string | null;
+            /** @enum {string|null} */
+            quality?: "standard" | "hd" | "low" | "medium" | "high" | "auto" | null;
+            /** @enum {string|null} */
+            response_format?: "url" | "b64_json" | null;
+            /** @enum {string|null} */
+            output_format?: "png" | "jpeg" | "webp" | null;
+            /** @enum {string|null} */
+            background?: "transparent" | "opaque" | "auto" | null;
+            /** @description Not streamed here (true is 400). */
+            stream?: boolean | null;
+            /** @description Accepted and ignored. */
+            user?: string;
+        };
         /** @description One image, as base64 PNG bytes or as a URL on this server. */
         Image: {
             b64_json?: string;
@@ -1908,6 +2005,100 @@ export interface components {
             usage: components["schemas"]["ImagesUsage"];
         };
         ImageGenStreamEvent: components["schemas"]["ImageGenPartialImageEvent"] | components["schemas"]["ImageGenCompletedEvent"];
+        /**
+         * @description OpenAI's transcription request, as form fields (`file` the upload; lists as repeated fields or `name[]`).
+         *     Unknown fields are accepted and ignored.
+         */
+        CreateTranscriptionRequest: {
+            /**
+             * Format: binary
+             * @description The audio file: WAV (its header gives the duration), or any other (estimated from its size).
+             */
+            file: string;
+            /** @description `whisper-1`, `gpt-4o-transcribe`, `gpt-4o-mini-transcribe`, or any other name (an open server's model). */
+            model: string;
+            /** @description ISO-639-1; reported by verbose_json (`english` when absent). */
+            language?: string;
+            /** @description Counted as input text tokens; does not change the transcript. */
+            prompt?: string;
+            /**
+             * @default json
+             * @enum {string}
+             */
+            response_format: "json" | "text" | "srt" | "verbose_json" | "vtt";
+            /** @description Accepted and ignored (the transcript is deterministic). */
+            temperature?: number;
+            /** @description Stream `transcript.text.delta` events, one per token (ignored for whisper-1). */
+            stream?: boolean | null;
+            /** @description Accepted and ignored. */
+            include?: "logprobs"[];
+            /** @description verbose_json only: `word` adds the words' times. */
+            timestamp_granularities?: ("word" | "segment")[];
+        };
+        TranscriptionUsageTokens: {
+            /** @constant */
+            type: "tokens";
+            input_tokens: number;
+            input_token_details?: {
+                /** @description The `prompt`'s tokens. */
+                text_tokens?: number;
+                /** @description 10 a second of audio, at least 1. */
+                audio_tokens?: number;
+            };
+            /** @description The transcript's tokens, with the model's tokenizer. */
+            output_tokens: number;
+            total_tokens: number;
+        };
+        TranscriptionUsageDuration: {
+            /** @constant */
+            type: "duration";
+            /** @description The audio's length, in whole seconds (rounded up). */
+            seconds: number;
+        };
+        TranscriptionJson: {
+            text: string;
+            usage?: components["schemas"]["TranscriptionUsageTokens"] | components["schemas"]["TranscriptionUsageDuration"];
+        };
+        TranscriptionSegment: {
+            id: number;
+            seek: number;
+            start: number;
+            end: number;
+            text: string;
+            tokens: number[];
+            temperature: number;
+            avg_logprob: number;
+            compression_ratio: number;
+            no_speech_prob: number;
+        };
+        TranscriptionWord: {
+            word: string;
+            start: number;
+            end: number;
+        };
+        TranscriptionVerboseJson: {
+            /** @constant */
+            task: "transcribe";
+            language: string;
+            duration: number;
+            text: string;
+            segments: components["schemas"]["TranscriptionSegment"][];
+            words?: components["schemas"]["TranscriptionWord"][];
+            usage: components["schemas"]["TranscriptionUsageDuration"];
+        };
+        TranscriptTextDeltaEvent: {
+            /** @constant */
+            type: "transcript.text.delta";
+            /** @description One token's text. */
+            delta: string;
+        };
+        TranscriptTextDoneEvent: {
+            /** @constant */
+            type: "transcript.text.done";
+            text: string;
+            usage: components["schemas"]["TranscriptionUsageTokens"];
+        };
+        TranscriptStreamEvent: components["schemas"]["TranscriptTextDeltaEvent"] | components["schemas"]["TranscriptTextDoneEvent"];
         /** @description NVIDIA NIM image retrieval's request. Unknown fields are accepted and ignored. */
         ImageRetrievalRequest: {
             /** @description Names the request in the metrics (`image-retrieval` when absent). */
@@ -3092,6 +3283,69 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    createImageEdit: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Echoed in the response; one is made when absent. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+                /** @description Answer this request with this error (see `error_types`), for deterministic tests. */
+                "X-Mock-Error"?: components["parameters"]["MockError"];
+                /** @description This request's time to first token in milliseconds, instead of the latency model's. */
+                "X-Mock-TTFT"?: components["parameters"]["MockTtft"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["CreateImageEditRequest"];
+            };
+        };
+        responses: {
+            /** @description The images, in order. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "created": 1713833628,
+                     *       "data": [
+                     *         {
+                     *           "b64_json": "iVBORw0KGgo..."
+                     *         }
+                     *       ],
+                     *       "background": "opaque",
+                     *       "output_format": "png",
+                     *       "size": "1024x1024",
+                     *       "quality": "low",
+                     *       "usage": {
+                     *         "total_tokens": 276,
+                     *         "input_tokens": 4,
+                     *         "output_tokens": 272,
+                     *         "input_tokens_details": {
+                     *           "text_tokens": 4,
+                     *           "image_tokens": 0
+                     *         }
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ImagesResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
     getImageFile: {
         parameters: {
             query?: never;
@@ -3123,6 +3377,78 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createTranscription: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Echoed in the response; one is made when absent. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+                /** @description Answer this request with this error (see `error_types`), for deterministic tests. */
+                "X-Mock-Error"?: components["parameters"]["MockError"];
+                /** @description This request's time to first token in milliseconds, instead of the latency model's. */
+                "X-Mock-TTFT"?: components["parameters"]["MockTtft"];
+                /** @description This request's inter-token latency in milliseconds, without jitter or load. */
+                "X-Mock-ITL"?: components["parameters"]["MockItl"];
+                /** @description Cut this stream after this many tokens, as `stream_abort_mode` says. */
+                "X-Mock-Abort-After"?: components["parameters"]["MockAbortAfter"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["CreateTranscriptionRequest"];
+            };
+        };
+        responses: {
+            /** @description The transcript, in the asked format; or (`stream`) its events. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "text": "Every morning the harbour wakes before the town does.",
+                     *       "usage": {
+                     *         "type": "tokens",
+                     *         "input_tokens": 40,
+                     *         "input_token_details": {
+                     *           "text_tokens": 0,
+                     *           "audio_tokens": 40
+                     *         },
+                     *         "output_tokens": 10,
+                     *         "total_tokens": 50
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TranscriptionJson"] | components["schemas"]["TranscriptionVerboseJson"];
+                    /**
+                     * @example 1
+                     *     00:00:00,000 --> 00:00:04,000
+                     *     Every morning the harbour wakes before the town does.
+                     */
+                    "text/plain": string;
+                    /**
+                     * @example {
+                     *       "type": "transcript.text.delta",
+                     *       "delta": " harbour"
+                     *     }
+                     */
+                    "text/event-stream": components["schemas"]["TranscriptStreamEvent"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
         };

@@ -7,6 +7,7 @@ import { contract, describeAjvError } from './contract.js';
 import { ApiError, shuttingDown, toApiError, isClientGone } from './http/errors.js';
 import { ERROR_SHAPES, isErrorShapeName, type ErrorShape } from './http/errorShapes.js';
 import { jsonBody } from './http/body.js';
+import { formObject, type SchemaNode } from './http/multipart.js';
 import { requireKeys } from './http/auth.js';
 import { isServerPath } from './http/paths.js';
 import { recordRequests } from './http/record.js';
@@ -47,10 +48,13 @@ import getDcgmMetrics from './handlers/getDcgmMetrics.js';
 // Images: OpenAI's image generation, and the PNG files behind its URLs.
 import createImage from './handlers/createImage.js';
 import getImageFile from './handlers/getImageFile.js';
+import createImageEdit from './handlers/createImageEdit.js';
 // AIPerf's test fixtures: NIM image retrieval, SOLIDO RAG, the custom multimodal API.
 import nimImageRetrieval from './handlers/nimImageRetrieval.js';
 import solidoRagPrompt from './handlers/solidoRagPrompt.js';
 import customMultimodal from './handlers/customMultimodal.js';
+// Audio: OpenAI's transcription of an uploaded file.
+import createTranscription from './handlers/createTranscription.js';
 import type { Operations } from './types.js';
 
 /** One handler factory per operationId of openapi.yaml; the type makes a missing one a compile error. */
@@ -88,6 +92,8 @@ const HANDLERS: Record<keyof Operations, (deps: Deps) => OperationHandler> = {
   nimImageRetrieval,
   solidoRagPrompt,
   customMultimodal,
+  createTranscription,
+  createImageEdit,
 };
 
 export async function createApp(deps: Deps): Promise<Koa<RequestState>> {
@@ -170,6 +176,18 @@ function errors(deps: Deps, shapeOf: (path: string) => ErrorShape) {
 
 type Dispatch = (ctx: AppContext) => unknown;
 
+/** An operation's request body as the contract declares it, by media type. */
+interface RequestBodyObject {
+  content: Record<string, { schema?: SchemaNode } | undefined>;
+}
+
+/** A local reference of the contract ("#/components/schemas/X") to the schema it names. */
+function resolveRef(ref: string): SchemaNode {
+  let node: unknown = contract();
+  for (const part of ref.replace(/^#\//, '').split('/')) node = (node as Record<string, unknown>)[part.replaceAll('~1', '/').replaceAll('~0', '~')];
+  return (node ?? {}) as SchemaNode;
+}
+
 interface Router {
   dispatch: Dispatch;
   /** The error shape of the API a path belongs to: its operations' `x-error-shape`, else OpenAI's. */
@@ -234,6 +252,23 @@ async function createRouter(deps: Deps): Promise<Router> {
   };
   setImmediate(warm).unref();
 
+  /**
+   * The body the operation's schema validates: a JSON body as read, a form as the object its fields stand for.
+   * A body in a media type the operation does not take is a 415.
+   */
+  const bodyFor = (ctx: AppContext, operationId: string, requestBody: RequestBodyObject): unknown => {
+    const form = requestBody.content['multipart/form-data'];
+    const takesJson = requestBody.content['application/json'] !== undefined;
+    if (ctx.state.form === undefined) {
+      if (form !== undefined && !takesJson && ctx.state.body !== undefined) {
+        throw new ApiError(415, `${operationId} takes a multipart/form-data body (an upload), not JSON.`, null, 'unsupported_media_type');
+      }
+      return ctx.state.body;
+    }
+    if (form?.schema === undefined) throw new ApiError(415, `${operationId} takes an application/json body, not a form.`, null, 'unsupported_media_type');
+    return formObject(ctx.state.form, form.schema, resolveRef);
+  };
+
   const dispatch: Dispatch = (ctx) => {
     const req = {
       method: ctx.method,
@@ -252,6 +287,7 @@ async function createRouter(deps: Deps): Promise<Router> {
       throw new ApiError(404, `No route for ${ctx.method} ${ctx.path}.`, null, 'not_found');
     }
     const operationId = operation.operationId ?? '';
+    if (operation.requestBody) ctx.state.body = bodyFor(ctx, operationId, operation.requestBody as RequestBodyObject);
     // Node has parsed and lower-cased the headers and Koa the query; only path parameters are left to take.
     const path = pathParams.get(operationId)?.(req.path) ?? {};
     // Koa parses the query on every access; inference requests have none.

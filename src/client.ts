@@ -28,6 +28,10 @@ import type {
   SolidoRagResponse,
   CustomMultimodalRequest,
   CustomMultimodalResponse,
+  CreateTranscriptionRequest,
+  CreateImageEditRequest,
+  TranscriptionJson,
+  TranscriptionVerboseJson,
   Model,
   ModelList,
   RankingRequest,
@@ -71,6 +75,28 @@ export type { ChatEmbeddingRequest, EmbeddingRequest, EmbeddingResponse } from '
 // Hugging Face TGI: POST / answered whole (`stream` false); its stream is tgiGenerateStream's.
 export type TgiCompatGenerateParams = Omit<TgiCompatGenerateRequest, 'stream'> & { stream?: false };
 export type { TgiGenerateRequest, TgiGenerateResponse, TgiCompatGenerateResponse, TgiInfo, TgiStreamResponse } from './types.js';
+
+// Audio: the upload is a Blob (or File); the other fields as in the contract. Answered whole as JSON.
+export type TranscriptionParams = Omit<CreateTranscriptionRequest, 'file' | 'response_format' | 'stream'> & {
+  file: Blob;
+  response_format?: 'json' | 'verbose_json';
+};
+export type { TranscriptionJson, TranscriptionVerboseJson } from './types.js';
+// Image edits: the images (and mask) as Blobs; answered whole.
+export type ImageEditParams = Omit<CreateImageEditRequest, 'image' | 'mask' | 'stream'> & { image: Blob | Blob[]; mask?: Blob };
+
+/** A request's fields as a multipart form: a Blob as a file part, a list as repeated fields, the rest as text. */
+function toForm(fields: Record<string, unknown>): FormData {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) {
+    if (value === undefined || value === null) continue;
+    for (const v of Array.isArray(value) ? value : [value]) {
+      if (v instanceof Blob) form.append(name, v, v instanceof File ? v.name : name);
+      else form.append(name, String(v));
+    }
+  }
+  return form;
+}
 
 /** Per call: an abort signal and extra headers (such as `X-Request-ID`). */
 export interface CallOptions {
@@ -184,6 +210,11 @@ export interface MockClient extends OperationMethods {
   solidoRagPrompt(body: SolidoRagRequest, options?: CallOptions): Promise<SolidoRagResponse>;
   /** POST /v1/custom-multimodal. */
   customMultimodal(body: CustomMultimodalRequest, options?: CallOptions): Promise<CustomMultimodalResponse>;
+  // Audio.
+  /** POST /v1/audio/transcriptions as a multipart upload, answered whole as JSON (`json` or `verbose_json`). */
+  createTranscription(body: TranscriptionParams, options?: CallOptions): Promise<TranscriptionJson | TranscriptionVerboseJson>;
+  /** POST /v1/images/edits as a multipart upload (several images go as repeated `image` fields). */
+  createImageEdit(body: ImageEditParams, options?: CallOptions): Promise<ImagesResponse>;
   /** The underlying openapi-fetch client, for the whole response (`{ data, error, response }`). */
   readonly api: Client<paths>;
 }
@@ -324,5 +355,22 @@ export function createMockClient(baseUrl: string, options: Omit<ClientOptions, '
     nimImageRetrieval: async (body, o) => unwrap(await api.POST('/v1/infer', { ...init(o), body })),
     solidoRagPrompt: async (body, o) => unwrap(await api.POST('/rag/api/prompt', { ...init(o), body })),
     customMultimodal: async (body, o) => unwrap(await api.POST('/v1/custom-multimodal', { ...init(o), body })),
+    // Audio: the body goes as a form (the contract's `file` is the upload's bytes).
+    createTranscription: async (body, o) =>
+      unwrap(
+        await api.POST('/v1/audio/transcriptions', {
+          ...init(o),
+          body: body as unknown as CreateTranscriptionRequest,
+          bodySerializer: (b) => toForm(b as unknown as Record<string, unknown>),
+        }),
+      ) as TranscriptionJson | TranscriptionVerboseJson,
+    createImageEdit: async (body, o) =>
+      unwrap(
+        await api.POST('/v1/images/edits', {
+          ...init(o),
+          body: body as unknown as CreateImageEditRequest,
+          bodySerializer: (b) => toForm(b as unknown as Record<string, unknown>),
+        }),
+      ) as ImagesResponse,
   };
 }

@@ -79,3 +79,15 @@ export type SolidoRagRequest = Schemas['SolidoRagRequest'];
 export type SolidoRagResponse = Schemas['SolidoRagResponse'];
 export type CustomMultimodalRequest = Schemas['CustomMultimodalRequest'];
 export type CustomMultimodalResponse = Schemas['CustomMultimodalResponse'];
+
+// Audio: OpenAI's transcription, from a multipart upload, its answers and its stream events.
+export type CreateTranscriptionRequest = Schemas['CreateTranscriptionRequest'];
+export type TranscriptionJson = Schemas['TranscriptionJson'];
+export type TranscriptionVerboseJson = Schemas['TranscriptionVerboseJson'];
+export type TranscriptionSegment = Schemas['TranscriptionSegment'];
+export type TranscriptionWord = Schemas['TranscriptionWord'];
+export type TranscriptionUsageTokens = Schemas['TranscriptionUsageTokens'];
+export type TranscriptionUsageDuration = Schemas['TranscriptionUsageDuration'];
+export type TranscriptTextDeltaEvent = Schemas['TranscriptTextDeltaEvent'];
+export type TranscriptTextDoneEvent = Schemas['TranscriptTextDoneEvent'];
+export type CreateImageEditRequest = Schemas['CreateImageEditRequest'];

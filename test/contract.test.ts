@@ -81,6 +81,8 @@ interface Call {
   opPointer: string;
   name: string;
   body?: Json;
+  /** The body's media type: JSON, or a multipart form whose string examples of `format: binary` are files. */
+  media?: 'application/json' | 'multipart/form-data';
 }
 
 /** One call per request example (or one call without a body), in the contract's order. */
@@ -91,7 +93,8 @@ function calls(): Call[] {
       const op = item[method];
       if (!op) continue;
       const opPointer = `#/paths/${esc(path)}/${method}`;
-      const json = op.requestBody?.content['application/json'];
+      const media = op.requestBody?.content['application/json'] ? 'application/json' : 'multipart/form-data';
+      const json = op.requestBody?.content[media];
       const examples: Array<[string, Json]> = [];
       if (json?.example !== undefined) examples.push(['example', json.example]);
       for (const [name, ex] of Object.entries(json?.examples ?? {})) {
@@ -99,7 +102,7 @@ function calls(): Call[] {
         if (value !== undefined) examples.push([name, value]);
       }
       if (examples.length > 0) {
-        for (const [name, body] of examples) out.push({ method, path, op, opPointer, name: `${op.operationId} (example ${name})`, body });
+        for (const [name, body] of examples) out.push({ method, path, op, opPointer, name: `${op.operationId} (example ${name})`, body, media });
       } else {
         // An operation that needs a body and gives no example cannot be exercised: the contract is incomplete.
         out.push({ method, path, op, opPointer, name: op.operationId });
@@ -116,6 +119,29 @@ function urlPath(c: Call): string {
     assert.ok(param?.example !== undefined, `${c.op.operationId}: path parameter ${name} needs an example`);
     return encodeURIComponent(String(param.example));
   });
+}
+
+/**
+ * A multipart example as the form a client sends: a property of `format: binary` is a file whose bytes are the
+ * example's characters (one byte each, as the server reads a file); a list is the field repeated.
+ */
+function formOf(c: Call): FormData {
+  interface Node {
+    format?: string;
+    items?: Node;
+    anyOf?: Node[];
+  }
+  const schema = deref(c.op.requestBody!.content['multipart/form-data']!.schema as { $ref?: string }, '').node as { properties?: Record<string, Node> };
+  // A file field: `format: binary` itself, in its list's items, or in one of its alternatives (one file or several).
+  const binary = (n: Node | undefined): boolean => n !== undefined && (n.format === 'binary' || binary(n.items) || (n.anyOf ?? []).some(binary));
+  const form = new FormData();
+  for (const [name, value] of Object.entries(c.body as JsonObject)) {
+    for (const v of Array.isArray(value) ? value : [value]) {
+      if (binary(schema.properties?.[name])) form.append(name, new Blob([Buffer.from(String(v), 'latin1')]), name);
+      else form.append(name, typeof v === 'string' ? v : JSON.stringify(v));
+    }
+  }
+  return form;
 }
 
 const mediaType = (contentType: string | null): string => (contentType ?? '').split(';')[0]!.trim().toLowerCase();
@@ -138,11 +164,12 @@ describe('every operation of openapi.yaml, with every example, against the runni
       const declaresRequestId = (c.op.parameters ?? []).some((p) => deref(p, '').node.name.toLowerCase() === 'x-request-id');
       const requestId = `contract-${c.op.operationId}`;
       const headers: Record<string, string> = declaresRequestId ? { 'x-request-id': requestId } : {};
-      if (c.body !== undefined) headers['content-type'] = 'application/json';
+      const multipart = c.media === 'multipart/form-data';
+      if (c.body !== undefined && !multipart) headers['content-type'] = 'application/json';
       const res = await fetch(`${server.url}${urlPath(c)}`, {
         method: c.method.toUpperCase(),
         headers,
-        ...(c.body !== undefined ? { body: JSON.stringify(c.body) } : {}),
+        ...(c.body !== undefined ? { body: multipart ? formOf(c) : JSON.stringify(c.body) } : {}),
       });
       answered.set(c.op.operationId, [...(answered.get(c.op.operationId) ?? []), res.status]);
       // The configure examples change the latencies: put them back so later calls stay fast.

@@ -67,7 +67,7 @@ async function streamEvents(deps: Deps, plan: ImagePlan, keys: readonly ImageKey
 }
 
 /** Where the URLs point: the origin the client addressed, else this server's own address. */
-function imageOrigin(ctx: AppContext): string {
+export function imageOrigin(ctx: AppContext): string {
   const socket = ctx.req.socket;
   const local = socket.localFamily === 'IPv6' ? `[${socket.localAddress}]` : socket.localAddress;
   return requestOrigin(ctx) ?? `${ctx.protocol}://${local}:${socket.localPort}`;

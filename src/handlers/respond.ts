@@ -50,8 +50,8 @@ export interface Format {
    * is told as the one event of a 200 stream, as TGI tells it, rather than by the status.
    */
   inStream?(e: ApiError): boolean;
-  /** The non-streaming body. */
-  whole(choices: ChoiceOutput[], u: Usage): object;
+  /** The non-streaming body: JSON, or text (a transcript's text, SRT or WebVTT) sent as text/plain. */
+  whole(choices: ChoiceOutput[], u: Usage): object | string;
 }
 
 export interface Generation {

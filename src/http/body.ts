@@ -1,10 +1,12 @@
-// Reads a JSON request body with a size limit; malformed or non-JSON bodies become OpenAI-shaped errors.
+// Reads a JSON or multipart/form-data request body with a size limit; malformed bodies and other types become
+// OpenAI-shaped errors.
 import type { IncomingMessage } from 'node:http';
 import type { Next } from 'koa';
 import { ApiError, badRequest } from './errors.js';
 import type { AppContext } from './request.js';
 import type { WorkSlices } from '../model/timing.js';
 import { answerThenDrain } from './linger.js';
+import { isMultipart, parseForm } from './multipart.js';
 
 /** Reads the body of a request that may carry one, up to the max_body_bytes in force. */
 export const jsonBody = (slices: WorkSlices) =>
@@ -21,9 +23,14 @@ export const jsonBody = (slices: WorkSlices) =>
   const { chunks, size } = read;
   if (size === 0) return next();
   const type = ctx.get('content-type');
+  // Uploads (audio, images) come as forms: the router turns the fields into the object its schema validates.
+  if (isMultipart(type)) {
+    ctx.state.form = await parseForm(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), type);
+    return next();
+  }
   // A client that names no type still means JSON; any other named type is refused.
   if (type && !/^application\/(?:[\w.+-]+\+)?json\b/i.test(type)) {
-    throw new ApiError(415, `Unsupported content type '${type}': send application/json.`, null, 'unsupported_media_type');
+    throw new ApiError(415, `Unsupported content type '${type}': send application/json or multipart/form-data.`, null, 'unsupported_media_type');
   }
   const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
   try {

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ParameterizedContext } from 'koa';
 import type { Settings } from '../types.js';
+import type { FormFields } from './multipart.js';
 
 export interface RequestState {
   /** performance.now() at arrival: the origin of TTFT. */
@@ -12,6 +13,8 @@ export interface RequestState {
   /** Arrival number (from 0): with a seed, it picks this request's random draws. */
   sequence: number;
   body: unknown;
+  /** A multipart/form-data body's fields, until the router makes them the operation's `body`. */
+  form?: FormFields;
 }
 
 export type AppContext = ParameterizedContext<RequestState>;

@@ -20,7 +20,7 @@ export interface AiperfRow {
   promptOverhead: number | null;
   /** Flags this endpoint type needs beyond the common ones (e.g. passages per ranking request). */
   args?: readonly string[];
-  /** False where AIPerf takes no text prompt and refuses --tokenizer, --isl and --osl for the type (image_retrieval sends only images). */
+  /** False where AIPerf takes no text prompt and refuses --tokenizer, --isl and --osl for the type (image_retrieval sends only images, audio_transcription only audio). */
   textPrompt?: false;
   /**
    * False where AIPerf 0.13 counts no ISL for the type's payload (SOLIDO's `query` is a list, which its payload walk
@@ -63,6 +63,11 @@ export const ROWS: readonly AiperfRow[] = [
   // answer's usage counts image tokens, not text ones. Streamed: OpenAI's named partial/completed image events.
   { endpointType: 'image_generation', streaming: false, answer: 'body', promptOverhead: null },
   { endpointType: 'image_generation', streaming: true, answer: 'body', promptOverhead: null, args: ['--extra-inputs', 'partial_images:2'] },
+  // Audio transcription: AIPerf uploads one synthetic WAV per request (its audio dataset, 1 s here) as a multipart
+  // form; the answer is the transcript, whole (AIPerf's type does not stream), with token usage.
+  { endpointType: 'audio_transcription', streaming: false, answer: 'body', promptOverhead: null, args: ['--audio-length-mean', '1', '--audio-length-stddev', '0', '--audio-format', 'wav'], textPrompt: false },
+  // Image edit: AIPerf uploads one small synthetic PNG and the prompt as a form, with response_format b64_json.
+  { endpointType: 'image_edit', streaming: false, answer: 'body', promptOverhead: null, args: ONE_SMALL_IMAGE_ARGS },
   // AIPerf's fixtures. NIM image retrieval needs images in its dataset: one small PNG per request.
   { endpointType: 'image_retrieval', streaming: false, answer: 'body', promptOverhead: null, args: ONE_SMALL_IMAGE_ARGS, textPrompt: false },
   // SOLIDO's payload has no length field: the OSL goes in as this server's max_tokens.
