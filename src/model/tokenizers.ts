@@ -6,13 +6,13 @@ import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { createRequire } from 'node:module';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { Template } from '@huggingface/jinja';
 import { downloadFileToCacheDir } from '@huggingface/hub';
 import { withDownloadProgress } from './progress.js';
 import { VocabularyPieces, type TokenPieces } from './detokenizer.js';
 import { Lru } from './lru.js';
 import { pieceEncoder, type AddedTokenEntry } from './pieceEncoder.js';
 import { characterTokenizer } from './characterTokenizer.js';
+import { ChatTemplate } from './chatTemplate.js';
 import { prepareBpe, tokenizerFromPrepared } from './preparedBpe.js';
 import { readTables, tableKey, writeTables } from './tableCache.js';
 import type { Logger } from '../log.js';
@@ -385,7 +385,7 @@ async function libraryTokenizer(bytes: Buffer, config: Record<string, unknown>):
 async function buildTokenizer(name: string, files: TokenizerFiles): Promise<{ tok: LoadedTokenizer; steps: string }> {
   const { tok, json: piecesJson, steps } = await libraryTokenizer(files.tokenizer, files.config);
   const t0 = performance.now();
-  const template = files.chatTemplate ? new Template(files.chatTemplate) : undefined;
+  const template = files.chatTemplate ? new ChatTemplate(files.chatTemplate) : undefined;
   const templateMs = performance.now() - t0;
   const specials = {
     bos_token: tokenText(files.config['bos_token']) ?? '',
