@@ -89,7 +89,7 @@ function checkRun(row: AiperfRow, run: AiperfRun): void {
 
   if (row.answer === 'tokens') {
     // AIPerf counts the output by tokenizing the text it received: exactly the tokens asked on every request.
-    exact('output_sequence_length', WORKLOAD.osl);
+    exact('output_sequence_length', WORKLOAD.osl + (row.oslCountedExtra ?? 0));
     // AIPerf's ISL is its own count of the prompt it generated (bare text, no chat template): the asked length.
     if (row.islCounted !== false) exact('input_sequence_length', WORKLOAD.isl);
     if (row.promptOverhead !== null) {

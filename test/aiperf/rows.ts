@@ -14,7 +14,7 @@ export interface AiperfRow {
   answer: 'tokens' | 'body';
   /**
    * How many prompt tokens the server's usage counts beyond AIPerf's ISL, or null where the answer carries no
-   * usage.prompt_tokens. AIPerf's ISL is its own tokenizer's count of the text it generated (bare text: it does not
+   * usage.prompt_tokens or AIPerf does not read it (the raw type reads only text from the answer). AIPerf's ISL is its own tokenizer's count of the text it generated (bare text: it does not
    * apply the chat template unless --apply-chat-template); the server counts what the model would see.
    */
   promptOverhead: number | null;
@@ -32,6 +32,17 @@ export interface AiperfRow {
    * each request body, given to it as the path in `--extra-inputs payload_template:<path>`.
    */
   payloadTemplate?: string;
+  /**
+   * The `raw` type formats nothing: each request is one line of this JSONL file (a name under test/aiperf/), sent
+   * as it is (AIPerf's raw_payload dataset) to the row's --custom-endpoint.
+   */
+  rawPayloads?: string;
+  /**
+   * Tokens AIPerf's OSL counts beyond what the server generated. AIPerf 0.13's raw type takes a stream event that is
+   * not JSON as text, so it counts the stream's closing `data: [DONE]` (which OpenAI and vLLM send too) as the
+   * text `[DONE]`: 3 Qwen3 tokens. (The server's usage.completion_tokens, which this type does not read, is the OSL.)
+   */
+  oslCountedExtra?: number;
 }
 
 /**
@@ -39,6 +50,9 @@ export interface AiperfRow {
  * 3 tokens before the text and 5 after it, for every prompt.
  */
 const QWEN3_ONE_USER_MESSAGE = 8;
+
+/** `[DONE]` read as text: `[D`, `ONE`, `]` in Qwen3's vocabulary. */
+const DONE_AS_TEXT = 3;
 
 /** For the ranking rows: a fixed number of passages per request, so the request bodies are all alike. */
 export const RANKINGS_ARGS: readonly string[] = ['--rankings-passages-mean', '4', '--rankings-passages-stddev', '0'];
@@ -80,6 +94,17 @@ export const ROWS: readonly AiperfRow[] = [
     payloadTemplate: 'custom-multimodal.jinja',
     args: ['--custom-endpoint', '/v1/custom-multimodal', ...ONE_SMALL_IMAGE_ARGS, '--audio-length-mean', '0.1', '--audio-length-stddev', '0'],
     islCounted: false,
+  },
+  // Ready-made chat completion bodies, streamed as they ask (stream, stream_options.include_usage, max_tokens 64,
+  // ignore_eos): each line's prompt is 100 Qwen3 tokens, the workload's ISL, so the asserted lengths are those.
+  {
+    endpointType: 'raw',
+    streaming: true,
+    answer: 'tokens',
+    promptOverhead: null,
+    rawPayloads: 'raw-chat.jsonl',
+    oslCountedExtra: DONE_AS_TEXT,
+    args: ['--custom-endpoint', '/v1/chat/completions'],
   },
 ];
 
