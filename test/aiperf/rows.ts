@@ -18,15 +18,19 @@ export interface AiperfRow {
    * apply the chat template unless --apply-chat-template); the server counts what the model would see.
    */
   promptOverhead: number | null;
+  /** Names the row apart from another of the same type and streaming, in the test's name. */
+  variant?: string;
   /** Flags this endpoint type needs beyond the common ones (e.g. passages per ranking request). */
   args?: readonly string[];
   /** False where AIPerf takes no text prompt and refuses --tokenizer, --isl and --osl for the type (image_retrieval sends only images). */
   textPrompt?: false;
   /**
-   * False where AIPerf 0.13 counts no ISL for the type's payload (SOLIDO's `query` is a list, which its payload walk
-   * does not read): the ISL is then not asserted.
+   * Whether AIPerf's ISL is the asked length, and so asserted: by default for `tokens` answers and not for `body`
+   * ones. False where AIPerf 0.13 counts no ISL for the type's payload (SOLIDO's `query` is a list, which its
+   * payload walk does not read); true for a `body` row whose inputs AIPerf counts as it generated them (the
+   * embeddings' texts).
    */
-  islCounted?: false;
+  islCounted?: boolean;
   /**
    * The `template` type has no payload of its own: AIPerf renders this Jinja file (a name under test/aiperf/) into
    * each request body, given to it as the path in `--extra-inputs payload_template:<path>`.
@@ -69,7 +73,14 @@ export const ROWS: readonly AiperfRow[] = [
   { endpointType: 'huggingface_generate', streaming: true, answer: 'tokens', promptOverhead: null },
   { endpointType: 'huggingface_generate', streaming: false, answer: 'tokens', promptOverhead: null },
   // As the server answers them (issue 11), one line each, e.g.:
-  { endpointType: 'embeddings', streaming: false, answer: 'body', promptOverhead: 0 },
+  { endpointType: 'embeddings', streaming: false, answer: 'body', promptOverhead: 0, islCounted: true },
+  // vLLM's chat-shaped embeddings request, to /v1/embeddings: the conversation is one input, through the template.
+  { endpointType: 'chat_embeddings', streaming: false, answer: 'body', promptOverhead: QWEN3_ONE_USER_MESSAGE, islCounted: true },
+  // NVIDIA NIM's embeddings: texts, and texts each with one small PNG ("<text> data:image/png;base64,..."), which the
+  // server counts as an image. AIPerf's payload walk tokenizes the whole input, data URL too, so that ISL is not
+  // the asked length.
+  { endpointType: 'nim_embeddings', streaming: false, answer: 'body', promptOverhead: 0, islCounted: true },
+  { endpointType: 'nim_embeddings', streaming: false, answer: 'body', promptOverhead: null, args: ONE_SMALL_IMAGE_ARGS, islCounted: false, variant: 'images' },
   { endpointType: 'nim_rankings', streaming: false, answer: 'body', promptOverhead: null, args: RANKINGS_ARGS },
   { endpointType: 'hf_tei_rankings', streaming: false, answer: 'body', promptOverhead: null, args: RANKINGS_ARGS },
   { endpointType: 'cohere_rankings', streaming: false, answer: 'body', promptOverhead: null, args: RANKINGS_ARGS },
@@ -109,5 +120,5 @@ export const ROWS: readonly AiperfRow[] = [
 ];
 
 export function rowName(row: AiperfRow): string {
-  return `${row.endpointType}${row.streaming ? ' (streaming)' : ''}`;
+  return `${row.endpointType}${row.streaming ? ' (streaming)' : ''}${row.variant ? ` (${row.variant})` : ''}`;
 }
