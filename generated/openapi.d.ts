@@ -72,6 +72,11 @@ export interface paths {
          *     (vLLM's chat-shaped embedding request, which AIPerf's `chat_embeddings` endpoint type sends here): the
          *     conversation, rendered with the model's chat template, is one input.
          *
+         *     NVIDIA NIM's embeddings request (AIPerf's `nim_embeddings` endpoint type) is the same with images and
+         *     NIM's fields: an input may be an image data URL, or a text, a space and an image data URL. An image is
+         *     not tokenized: it counts 256 prompt tokens and its part of the vector is drawn from its URL.
+         *     `modality`, `input_type` and `truncate` as their schemas say.
+         *
          *     Vectors are deterministic: the same input and model give the same vector in every request and every
          *     run, and different inputs give different vectors. Each is the normalized sum of one pseudo-random vector
          *     per token (so texts that share tokens are closer than unrelated ones) plus a smaller part drawn from the
@@ -1524,7 +1529,11 @@ export interface components {
         EmbeddingDimensionsParam: number | null;
         /** @description OpenAI's embeddings request (`input`), or vLLM's chat-shaped one (`messages`); not both (400). */
         CreateEmbeddingRequest: components["schemas"]["EmbeddingInputRequest"] | components["schemas"]["CreateChatEmbeddingRequest"];
-        /** @description OpenAI's embeddings request. Unknown fields are accepted and ignored, as vLLM ignores them. */
+        /**
+         * @description OpenAI's embeddings request, with NVIDIA NIM's fields (NIM's embeddings API is a superset of OpenAI's):
+         *     `input_type`, `modality` and `truncate`, and images in `input`. Unknown fields are accepted and ignored,
+         *     as vLLM ignores them.
+         */
         EmbeddingInputRequest: {
             /** @description The model; its tokenizer is used when it was preloaded, else the fallback tokenizer. Each model has its own vectors. */
             model: string;
@@ -1533,7 +1542,33 @@ export interface components {
             dimensions?: components["schemas"]["EmbeddingDimensionsParam"];
             /** @description Accepted and ignored. */
             user?: string | null;
+            /**
+             * @description NIM's: whether the inputs are queries or passages (documents). Accepted; it does not change the vectors
+             *     here. As NIM, images are refused with `query` (400): an image is a passage.
+             * @enum {string|null}
+             */
+            input_type?: "query" | "passage" | null;
+            modality?: components["schemas"]["EmbeddingModality"];
+            /**
+             * @description NIM's handling of an input over 8,192 tokens: `NONE` (or absent) refuses it (400), `START` drops tokens from its
+             *     start and `END` from its end until it fits (an image's tokens are kept whole). Token-id inputs are never
+             *     cut.
+             * @enum {string|null}
+             */
+            truncate?: "NONE" | "START" | "END" | null;
         };
+        /**
+         * @description NIM's kind of each input: `text`, `image` (the input is one image data URL) or `text_image` (a text, a
+         *     space, then an image data URL, as AIPerf's `nim_embeddings` type sends them). One value for every input,
+         *     or an array with one per input. Absent, it is inferred: a string input whose last space-separated word
+         *     starts with `data:image/` holds an image, and anything else is text. An image is a
+         *     `data:image/<type>;base64,<data>` URL (400 otherwise); it counts 256 prompt tokens (an image tile of a
+         *     vision-language embedding model) and its vector part is derived from the URL, so that the same image
+         *     gives the same vector, and it is never tokenized as text.
+         */
+        EmbeddingModality: components["schemas"]["EmbeddingModalityName"] | components["schemas"]["EmbeddingModalityName"][] | null;
+        /** @enum {string} */
+        EmbeddingModalityName: "text" | "image" | "text_image";
         /**
          * @description A chat-shaped embeddings request (vLLM's): the conversation is one input. Unknown fields (`stream`,
          *     `max_tokens`, ...) are accepted and ignored.

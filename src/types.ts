@@ -36,6 +36,11 @@ export type ChatEmbeddingRequest = Schemas['CreateChatEmbeddingRequest'];
 export type EmbeddingInput = Schemas['EmbeddingInput'];
 export type EmbeddingResponse = Schemas['CreateEmbeddingResponse'];
 export type EncodingFormat = Schemas['EncodingFormat'];
+// NVIDIA NIM's fields of the embeddings request.
+export type EmbeddingModality = Schemas['EmbeddingModality'];
+export type EmbeddingModalityName = Schemas['EmbeddingModalityName'];
+export type EmbeddingTruncate = Schemas['EmbeddingInputRequest']['truncate'];
+export type EmbeddingInputType = Schemas['EmbeddingInputRequest']['input_type'];
 
 // Rankings: NVIDIA NIM, Hugging Face TEI and Cohere (v2 and v1), each in its own wire shape.
 export type RankingRequest = Schemas['RankingRequest'];

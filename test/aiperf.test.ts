@@ -87,11 +87,12 @@ function checkRun(row: AiperfRow, run: AiperfRun): void {
   assert.equal(metric(profile, 'error_request_count')?.avg ?? 0, 0);
   assert.equal(stats('request_error_rate').avg, 0);
 
+  // AIPerf's ISL is its own count of the prompt it generated (bare text, no chat template): the asked length.
+  if (row.islCounted ?? row.answer === 'tokens') exact('input_sequence_length', WORKLOAD.isl);
+
   if (row.answer === 'tokens') {
     // AIPerf counts the output by tokenizing the text it received: exactly the tokens asked on every request.
-    exact('output_sequence_length', WORKLOAD.osl);
-    // AIPerf's ISL is its own count of the prompt it generated (bare text, no chat template): the asked length.
-    if (row.islCounted !== false) exact('input_sequence_length', WORKLOAD.isl);
+    exact('output_sequence_length', WORKLOAD.osl + (row.oslCountedExtra ?? 0));
     if (row.promptOverhead !== null) {
       // The server's count of the same prompt (usage.prompt_tokens, same tokenizer) differs by the chat template's
       // wrapping only; its completion count is the OSL itself.

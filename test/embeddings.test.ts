@@ -2,7 +2,7 @@
 // tokenizer: the answer's shape by this contract and by OpenAI's own description, openai-node's embeddings.create
 // (base64 by default, decoded to the same floats), the vectors' properties (deterministic across processes, unit
 // length, shortened as OpenAI shortens, closer for texts that share tokens), usage from the tokenizer, every input
-// shape, OpenAI's limits and errors, and the engine's faults, queue and latency.
+// shape, NVIDIA NIM's images and fields, OpenAI's limits and errors, and the engine's faults, queue and latency.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -16,6 +16,7 @@ import { ROOT, postJson, startServer, type RunningServer } from './support/serve
 import { declaredResponse } from './support/spec.js';
 import { createMockClient, MockServerError } from '../src/client.js';
 import { embed, modelSalt, toBase64 } from '../src/model/embedding.js';
+import { IMAGE_TOKENS } from '../src/model/embeddingImages.js';
 import type { ChatResponse, EmbeddingResponse, ErrorBody } from '../src/types.js';
 
 const MODEL = 'Qwen/Qwen3-0.6B';
@@ -291,6 +292,79 @@ describe('embeddings', { timeout: 240_000 }, () => {
         assert.equal(err.param, 'dimensions');
         return true;
       });
+    });
+  });
+
+  describe('NVIDIA NIM: images and its fields', () => {
+    // What AIPerf's nim_embeddings type sends: "<text> <image data URL>". 48 KiB of bytes: as text, its base64 would
+    // be far over 8,192 tokens, so an answer at all shows that the image is not tokenized.
+    const image = (seed: number): string => {
+      const bytes = Buffer.alloc(48 * 1024);
+      for (let k = 0; k < bytes.length; k++) bytes[k] = (k * 31 + seed * 97 + (k >> 7)) & 0xff;
+      return `data:image/png;base64,${bytes.toString('base64')}`;
+    };
+    const text = 'A photo of a red bicycle leaning on a wall.';
+    const embedOne = async (input: unknown, extra: Record<string, unknown> = {}): Promise<EmbeddingResponse> =>
+      ok(EMBEDDINGS, await postJson(url + EMBEDDINGS, { model: MODEL, input, ...extra }));
+
+    test('a text with an image (inferred): the text is tokenized, the image counts 256 tokens and is never text', async () => {
+      const both = await embedOne([`${text} ${image(1)}`]);
+      assert.equal(both.usage.prompt_tokens, count(text) + IMAGE_TOKENS);
+      const alone = await embedOne(image(1));
+      assert.equal(alone.usage.prompt_tokens, IMAGE_TOKENS);
+      // NIM's own words for the same inputs give the same answers.
+      assert.deepEqual(await embedOne([`${text} ${image(1)}`], { modality: 'text_image', input_type: 'passage', truncate: 'NONE' }), both);
+      assert.deepEqual(await embedOne(image(1), { modality: ['image'] }), alone);
+    });
+
+    test('the same image, the same vector; another image, another; a text with an image is near both', async () => {
+      const [a, again, b, withText, textOnly] = await vectorsOf(url, [image(1), image(1), image(2), `${text} ${image(1)}`, text]);
+      assert.deepEqual(a, again);
+      assert.ok(cosine(a!, b!) < 0.5, `two images: cosine ${cosine(a!, b!)}`);
+      assert.ok(cosine(withText!, a!) > cosine(withText!, b!), 'the text with image 1 is nearer image 1 than image 2');
+      assert.ok(cosine(withText!, textOnly!) > 0.1, `the text with its image and the text alone: cosine ${cosine(withText!, textOnly!)}`);
+    });
+
+    test('modality text takes a data URL as text; per-input modalities; refused shapes', async () => {
+      const small = 'data:image/png;base64,iVBORw0KGgo=';
+      const asText = await embedOne([small], { modality: 'text' });
+      assert.equal(asText.usage.prompt_tokens, count(small));
+      const mixed = await embedOne([text, small, `${text} ${small}`], { modality: ['text', 'image', 'text_image'] });
+      assert.equal(mixed.usage.prompt_tokens, count(text) + IMAGE_TOKENS + count(text) + IMAGE_TOKENS);
+      const send = (input: unknown, extra: Record<string, unknown>): Promise<Response> => postJson(url + EMBEDDINGS, { model: MODEL, input, ...extra });
+      assert.equal((await refused(EMBEDDINGS, await send([text, text], { modality: ['text', 'text', 'text'] }), 400)).param, 'modality');
+      assert.equal((await refused(EMBEDDINGS, await send([text], { modality: 'image' }), 400)).param, 'input[0]');
+      assert.equal((await refused(EMBEDDINGS, await send([`${text} ${small}`], { modality: 'image' }), 400)).param, 'input[0]');
+      assert.equal((await refused(EMBEDDINGS, await send([small], { modality: 'text_image' }), 400)).param, 'input[0]');
+      assert.equal((await refused(EMBEDDINGS, await send([[1, 2]], { modality: 'image' }), 400)).param, 'input[0]');
+      assert.equal((await refused(EMBEDDINGS, await send(['data:image/png;utf8,<svg/>'], {}), 400)).param, 'input[0]');
+      assert.equal((await refused(EMBEDDINGS, await send([text], { modality: 'audio' }), 400)).param, 'modality');
+      assert.equal((await refused(EMBEDDINGS, await send([text], { truncate: 'MIDDLE' }), 400)).param, 'truncate');
+    });
+
+    test('input_type: queries and passages of text alike; an image is a passage, refused as a query', async () => {
+      const query = await embedOne(text, { input_type: 'query' });
+      assert.deepEqual(await embedOne(text, { input_type: 'passage' }), query);
+      await embedOne(image(1), { input_type: 'passage' });
+      const e = await refused(EMBEDDINGS, await postJson(url + EMBEDDINGS, { model: MODEL, input: [text, image(1)], input_type: 'query' }), 400);
+      assert.equal(e.param, 'input_type');
+    });
+
+    test('truncate END keeps the first 8,192 tokens, START the last; NONE refuses; an image keeps its tokens', async () => {
+      const long = Array.from({ length: 3000 }, (_, k) => `word${k}`).join(' ');
+      const ids = idsOf(long);
+      assert.ok(ids.length > 8192);
+      const end = await embedOne(long, { truncate: 'END', dimensions: 8 });
+      assert.equal(end.usage.prompt_tokens, 8192);
+      assert.deepEqual(vectors(end), await vectorsOf(url, [ids.slice(0, 8192)], { dimensions: 8 }));
+      const start = await embedOne(long, { truncate: 'START', dimensions: 8 });
+      assert.deepEqual(vectors(start), await vectorsOf(url, [ids.slice(ids.length - 8192)], { dimensions: 8 }));
+      assert.match((await refused(EMBEDDINGS, await postJson(url + EMBEDDINGS, { model: MODEL, input: long, truncate: 'NONE' }), 400)).message, /maximum context length/);
+      const withImage = await embedOne(`${long} ${image(1)}`, { truncate: 'END', dimensions: 8 });
+      assert.equal(withImage.usage.prompt_tokens, 8192);
+      // A huge text is cut before it is tokenized, and still keeps exactly 8,192 tokens.
+      const huge = await embedOne('hello world '.repeat(400_000), { truncate: 'START', dimensions: 8 });
+      assert.equal(huge.usage.prompt_tokens, 8192);
     });
   });
 

@@ -1,13 +1,15 @@
-// POST /v1/embeddings: OpenAI's embeddings API, and vLLM's chat-shaped request (`messages`) on the same path.
+// POST /v1/embeddings: OpenAI's embeddings API (with NVIDIA NIM's images and fields), and vLLM's chat-shaped
+// request (`messages`) on the same path.
 import { badRequest } from '../http/errors.js';
 import { MAX_FLOATS, embed, modelSalt } from '../model/embedding.js';
 import { chatText, rawInputs, tokenizeInputs } from '../model/embeddingInputs.js';
+import { IMAGE_TOKENS, embeddingParts, hasImages, imageIds } from '../model/embeddingImages.js';
 import { embeddingList } from '../wire/embeddings.js';
 import { respondOnce } from './respond.js';
 import { tokenizerFor, type Deps, type OperationHandler } from './deps.js';
 import type { AppContext } from '../http/request.js';
 import type { LoadedTokenizer } from '../model/tokenizers.js';
-import type { EmbeddingRequest, EncodingFormat } from '../types.js';
+import type { EmbeddingRequest, EmbeddingTruncate, EncodingFormat } from '../types.js';
 
 export default function createEmbedding(deps: Deps): OperationHandler {
   return async (ctx) => {
@@ -17,8 +19,22 @@ export default function createEmbedding(deps: Deps): OperationHandler {
     // The contract lets a body with both through its chat shape, without checking `input`.
     if ('input' in body && 'messages' in body) throw badRequest('Give either input or messages, not both.', 'messages');
     const tokenizer = tokenizerFor(deps, body.model, ctx.state.settings);
-    const inputs = 'input' in body ? rawInputs(body.input) : [chatText(tokenizer, body.messages)];
-    await serveEmbeddings(ctx, deps, tokenizer, { model: body.model, inputs, format: body.encoding_format, dimensions: body.dimensions });
+    const job = { model: body.model, format: body.encoding_format, dimensions: body.dimensions };
+    if (!('input' in body)) {
+      await serveEmbeddings(ctx, deps, tokenizer, { ...job, inputs: [chatText(tokenizer, body.messages)] });
+      return;
+    }
+    // NIM's request: images among the inputs, and its fields.
+    const parts = embeddingParts(rawInputs(body.input), body.modality);
+    if (body.input_type === 'query' && hasImages(parts)) {
+      throw badRequest('input_type: images are passages; embed them with input_type passage, or without input_type.', 'input_type');
+    }
+    await serveEmbeddings(ctx, deps, tokenizer, {
+      ...job,
+      inputs: parts.map((p) => p.text),
+      images: parts.map((p) => p.image),
+      truncate: body.truncate,
+    });
   };
 }
 
@@ -28,6 +44,9 @@ export interface EmbeddingJob {
   inputs: ReadonlyArray<string | readonly number[]>;
   format: EncodingFormat | undefined;
   dimensions: number | null | undefined;
+  /** Each input's image data URL, or null (NIM's text_image and image inputs); none when absent. */
+  images?: ReadonlyArray<string | null>;
+  truncate?: EmbeddingTruncate | undefined;
 }
 
 /** Tokenizes and embeds every input, then answers after the embeddings latency, as a one-body answer. */
@@ -43,12 +62,16 @@ export async function serveEmbeddings(ctx: AppContext, deps: Deps, tokenizer: Lo
     throw badRequest(`The answer would hold ${floats} numbers (inputs × dimensions), more than the ${MAX_FLOATS} one answer may hold: send fewer inputs or ask for fewer dimensions.`, null, 'output_too_large');
   }
   const turn = (): Promise<void> => deps.slices.turn();
-  const ids = await tokenizeInputs(tokenizer, job.inputs, turn);
+  const reserved = job.images?.map((image) => (image === null ? 0 : IMAGE_TOKENS));
+  const ids = await tokenizeInputs(tokenizer, job.inputs, turn, { truncate: job.truncate, ...(reserved ? { reserved } : {}) });
   const salt = modelSalt(job.model);
   const vectors: Float32Array[] = [];
   let promptTokens = 0;
-  for (const one of ids) {
+  for (let i = 0; i < ids.length; i++) {
     await turn();
+    const image = job.images?.[i] ?? null;
+    // An image's stand-in ids join the text's, so a text with an image is near both the text and the image.
+    const one = image === null ? ids[i]! : [...ids[i]!, ...imageIds(image)];
     vectors.push(embed(one, dims, salt));
     promptTokens += one.length;
   }

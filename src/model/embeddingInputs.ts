@@ -2,13 +2,14 @@
 // each, 300,000 in all). Tokenizing is the costly part, so a request over a limit is refused as soon as that is
 // certain: a long input (over 64 KiB) whose bytes could not fit in 8,192 tokens is not tokenized, inputs stop
 // being tokenized once the request's total is over, and the work yields between inputs so that /health and the
-// streams in flight are served meanwhile.
+// streams in flight are served meanwhile. With NIM's `truncate`, an over-long text is cut to fit instead, and only
+// its kept end is tokenized.
 import { ApiError, badRequest } from '../http/errors.js';
 import { chatEcho, messageText } from './prompt.js';
 import { MAX_INPUT_TOKENS, MAX_INPUTS, MAX_REQUEST_TOKENS } from './embedding.js';
 import type { TokenPieces } from './detokenizer.js';
 import type { LoadedTokenizer } from './tokenizers.js';
-import type { ChatMessage, EmbeddingInput } from '../types.js';
+import type { ChatMessage, EmbeddingInput, EmbeddingTruncate } from '../types.js';
 
 /** Texts up to this many bytes are tokenized without first bounding their token count by their length. */
 const DIRECT_BYTES = 64 * 1024;
@@ -36,32 +37,56 @@ export function chatText(tokenizer: LoadedTokenizer, messages: readonly ChatMess
   return chatEcho(messages);
 }
 
-/** Every input's token ids, in order; throws the 400 of the first limit broken. */
-export async function tokenizeInputs(tokenizer: LoadedTokenizer, inputs: readonly RawInput[], turn: () => Promise<void>): Promise<Array<readonly number[]>> {
+export interface TokenizeOptions {
+  /** NIM's `truncate`: which end of an over-long text loses tokens; NONE (the default) refuses it. */
+  truncate?: EmbeddingTruncate | undefined;
+  /** Tokens each input holds besides its text (an image's), counted in every limit and never cut. */
+  reserved?: readonly number[];
+}
+
+/** Every input's token ids (its text's only), in order; throws the 400 of the first limit broken. */
+export async function tokenizeInputs(
+  tokenizer: LoadedTokenizer,
+  inputs: readonly RawInput[],
+  turn: () => Promise<void>,
+  options: TokenizeOptions = {},
+): Promise<Array<readonly number[]>> {
   // The contract bounds `input`; a chat request is one input.
   if (inputs.length > MAX_INPUTS) throw badRequest(`input: must NOT have more than ${MAX_INPUTS} items`, 'input');
+  const truncate = options.truncate ?? 'NONE';
   const out: Array<readonly number[]> = [];
   let total = 0;
   for (let i = 0; i < inputs.length; i++) {
     await turn();
     const input = inputs[i]!;
+    const reserved = options.reserved?.[i] ?? 0;
+    const room = Math.max(MAX_INPUT_TOKENS - reserved, 0);
     let ids: readonly number[];
     if (typeof input === 'string') {
-      const bytes = Buffer.byteLength(input);
+      let text = input;
+      const bytes = Buffer.byteLength(text);
       // No token stands for more bytes than the vocabulary's longest piece: a longer input cannot fit. Up to
       // 64 KiB (~150 ms of tokenizing) the text is simply tokenized; only a longer one pays for the bound.
       if (bytes > DIRECT_BYTES) {
         const piece = await longestPiece(tokenizer.pieces, turn);
-        if (bytes > MAX_INPUT_TOKENS * piece) throw contextLength(Math.ceil(bytes / piece), true);
+        if (truncate === 'NONE') {
+          if (bytes > room * piece) throw contextLength(Math.ceil(bytes / piece) + reserved, true);
+        } else {
+          // Only the kept end is tokenized: `room` tokens span at most room × piece bytes (so as many characters
+          // at most), and a margin keeps the far cut's effect on tokens clear of those kept.
+          const keep = (room + 16) * piece;
+          if (text.length > keep) text = truncate === 'START' ? text.slice(text.length - keep) : text.slice(0, keep);
+        }
       }
-      ids = tokenizer.encode(input);
+      ids = tokenizer.encode(text);
+      if (ids.length > room && truncate !== 'NONE') ids = truncate === 'START' ? ids.slice(ids.length - room) : ids.slice(0, room);
     } else {
       const unknown = input.find((id) => !tokenizer.pieces.has(id));
       if (unknown !== undefined) throw badRequest(`Token id ${unknown} is out of vocabulary.`, 'input');
       ids = input;
     }
-    if (ids.length > MAX_INPUT_TOKENS) throw contextLength(ids.length, false);
-    total += ids.length;
+    if (ids.length + reserved > MAX_INPUT_TOKENS) throw contextLength(ids.length + reserved, false);
+    total += ids.length + reserved;
     if (total > MAX_REQUEST_TOKENS) {
       const last = i === inputs.length - 1;
       throw new ApiError(

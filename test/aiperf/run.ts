@@ -78,8 +78,10 @@ export async function runAiperf(url: string, row: AiperfRow, w: Workload, timeou
       '--url', url,
       '--endpoint-type', row.endpointType,
       ...(row.streaming ? ['--streaming'] : []),
-      // AIPerf refuses a tokenizer and text lengths for a type without a text prompt (image_retrieval).
-      ...(row.textPrompt === false ? [] : ['--tokenizer', TOKENIZER_DIR, '--isl', String(w.isl), '--isl-stddev', '0', '--osl', String(w.osl), '--osl-stddev', '0']),
+      // AIPerf refuses a tokenizer and text lengths for a type without a text prompt (image_retrieval), and the
+      // lengths of a synthetic prompt for a dataset file (the raw payloads hold their own).
+      ...(row.textPrompt === false ? [] : ['--tokenizer', TOKENIZER_DIR]),
+      ...(row.textPrompt === false || row.rawPayloads ? [] : ['--isl', String(w.isl), '--isl-stddev', '0', '--osl', String(w.osl), '--osl-stddev', '0']),
       // AIPerf asks for the length with max_completion_tokens (max_tokens for completions); ignore_eos makes the
       // server produce all of it rather than stop where its echo of the prompt ends.
       '--extra-inputs', 'ignore_eos:true',
@@ -92,6 +94,7 @@ export async function runAiperf(url: string, row: AiperfRow, w: Workload, timeou
       '--server-metrics',
       ...(w.gpuTelemetryUrl ? ['--gpu-telemetry', w.gpuTelemetryUrl] : ['--no-gpu-telemetry']),
       ...(row.payloadTemplate ? ['--extra-inputs', `payload_template:${join(ROOT, 'test', 'aiperf', row.payloadTemplate)}`] : []),
+      ...(row.rawPayloads ? ['--input-file', join(ROOT, 'test', 'aiperf', row.rawPayloads), '--custom-dataset-type', 'raw_payload'] : []),
       ...(row.args ?? []),
     ];
     const env: NodeJS.ProcessEnv = {
