@@ -4,7 +4,7 @@
 // gpt-image-1 bills it, OpenAI's rules and errors per model, openai-node and the typed client, faults and latency.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { parse } from 'yaml';
@@ -15,8 +15,9 @@ import { decode } from 'fast-png';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ROOT, postJson, readSse, startServer, type RunningServer } from './support/server.js';
 import { declaredResponse } from './support/spec.js';
+import { MISSING, OPENAI_SPEC, refused } from './support/openai.js';
 import { createMockClient } from '../src/client.js';
-import type { ErrorBody, ImageGenCompletedEvent, ImageGenPartialImageEvent, ImagesResponse } from '../src/types.js';
+import type { ImageGenCompletedEvent, ImageGenPartialImageEvent, ImagesResponse } from '../src/types.js';
 
 const PATH = '/v1/images/generations';
 const PROMPT = 'A cute baby sea otter floating on its back';
@@ -45,16 +46,6 @@ async function ok(res: Response): Promise<ImagesResponse> {
   return body;
 }
 
-async function refused(res: Response, status: number): Promise<ErrorBody['error']> {
-  const text = await res.text();
-  assert.equal(res.status, status, text);
-  const body = JSON.parse(text) as ErrorBody;
-  assert.deepEqual(Object.keys(body.error), ['message', 'type', 'param', 'code']);
-  return body.error;
-}
-
-const OPENAI_SPEC = join(ROOT, '..', 'shared', 'conformance', 'openai-openapi.yaml');
-const MISSING = existsSync(OPENAI_SPEC) ? false : `OpenAI's OpenAPI description is not at ${OPENAI_SPEC}`;
 
 /** A schema of OpenAI's own description, compiled. */
 function openAi(name: string): ValidateFunction {

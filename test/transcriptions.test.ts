@@ -4,7 +4,7 @@
 // response_format, OpenAI's rules per model, multipart errors, faults and the latency model.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -12,8 +12,9 @@ import OpenAI, { toFile } from 'openai';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ROOT, postJson, readSse, startServer, type RunningServer } from './support/server.js';
 import { declaredResponse } from './support/spec.js';
+import { MISSING, OPENAI_SPEC, refused } from './support/openai.js';
 import { createMockClient } from '../src/client.js';
-import type { ErrorBody, TranscriptionJson, TranscriptionVerboseJson, TranscriptTextDeltaEvent, TranscriptTextDoneEvent } from '../src/types.js';
+import type { TranscriptionJson, TranscriptionVerboseJson, TranscriptTextDeltaEvent, TranscriptTextDoneEvent } from '../src/types.js';
 
 const PATH = '/v1/audio/transcriptions';
 const MODEL = 'Qwen/Qwen3-0.6B';
@@ -57,16 +58,6 @@ function form(fields: Record<string, string | Buffer | string[]>): FormData {
   return f;
 }
 
-async function refused(res: Response, status: number): Promise<ErrorBody['error']> {
-  const text = await res.text();
-  assert.equal(res.status, status, text);
-  const body = JSON.parse(text) as ErrorBody;
-  assert.deepEqual(Object.keys(body.error), ['message', 'type', 'param', 'code']);
-  return body.error;
-}
-
-const OPENAI_SPEC = join(ROOT, '..', 'shared', 'conformance', 'openai-openapi.yaml');
-const MISSING = existsSync(OPENAI_SPEC) ? false : `OpenAI's OpenAPI description is not at ${OPENAI_SPEC}`;
 
 /** OpenAI's own schema `name`, with its 3.0-style `nullable` left as it is (these schemas do not use it). */
 function openAi(name: string): (v: unknown) => string | undefined {
