@@ -20,6 +20,11 @@ export interface PromptWork {
   templateUs: number;
   /** Reference: µs per request to cut the user text at whitespace. */
   referenceUs: number;
+  /**
+   * Mock: µs per token to encode the echo text alone (the piece encoder: issue 10, point 3), on as many other
+   * new prompts of the same spec (another seed), so that no text is in the whole-prompt cache.
+   */
+  encodeUsPerToken: number;
   /** Mean prompt tokens per request: the mock's (chat template, Qwen3) and the reference's (words). */
   mockTokens: number;
   referenceTokens: number;
@@ -81,6 +86,11 @@ export async function measurePromptWork(spec: PromptSpec | undefined, fixed: str
   t = process.cpuUsage();
   for (const m of distinct) tok.renderChat(m);
   const templateUs = cpuUs(t);
+  const fresh = requestsOf(spec === undefined ? spec : { ...spec, seed: spec.seed ^ 0x5a5a5a }, fixed, count).map((m) => chatEcho(m as ChatMessage[]));
+  t = process.cpuUsage();
+  let echoTokens = 0;
+  for (const text of fresh) echoTokens += tok.encode(text).length;
+  const encodeUs = cpuUs(t);
   t = process.cpuUsage();
   let referenceTokens = 0;
   for (const m of requests) referenceTokens += referencePromptTokens(m).length;
@@ -91,6 +101,7 @@ export async function measurePromptWork(spec: PromptSpec | undefined, fixed: str
     mockUs: mockUs / n,
     templateUs: templateUs / n,
     referenceUs: referenceUs / n,
+    encodeUsPerToken: encodeUs / Math.max(1, echoTokens),
     mockTokens: mockTokens / n,
     referenceTokens: referenceTokens / n,
   };
