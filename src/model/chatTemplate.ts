@@ -15,7 +15,7 @@ export type StripEnds = 'both' | 'start' | 'end';
  * Python's `str.isspace()` code points: what `str.strip()` removes without an argument. Neither a subset nor a
  * superset of JavaScript's `trim()` set (U+FEFF is not space to Python; the separators U+001C..U+001F and U+0085 are).
  */
-function isPythonSpace(cp: number): boolean {
+export function isPythonSpace(cp: number): boolean {
   if (cp <= 0x20) return (cp >= 0x09 && cp <= 0x0d) || (cp >= 0x1c && cp <= 0x20);
   if (cp < 0x85) return false;
   return (
@@ -77,6 +77,9 @@ const STRIP = 'python str.strip';
 const LSTRIP = 'python str.lstrip';
 const RSTRIP = 'python str.rstrip';
 const TRIM = 'jinja2 filter trim';
+
+/** The functions that rewritten strip-family calls call: (text, chars?) with Python's semantics. */
+export const STRIP_CALLS: ReadonlySet<string> = new Set([STRIP, LSTRIP, RSTRIP, TRIM]);
 
 /** The function each rewritten method call goes to, by method name. */
 const METHODS = new Map([
@@ -241,6 +244,11 @@ export class ChatTemplate {
     const used = new Set<string>();
     rewrite(this.#template.parsed, used);
     for (const name of used) this.#functions[name] = FUNCTIONS[name];
+  }
+
+  /** The parsed tree after the rewrite (shared: never modify), for analyses of what the template does. */
+  get program(): unknown {
+    return this.#template.parsed;
   }
 
   render(context: Record<string, unknown>): string {

@@ -45,6 +45,16 @@ export interface PieceEncoderOptions {
 
 export type Encode = (text: string) => readonly number[];
 
+/**
+ * Visits the parts of a text whose ids, laid end to end, are the text's ids: an added token (with its id), or
+ * text between added tokens (id undefined) whose ids are exactly those of encoding it on its own.
+ */
+export type Parts = (text: string, visit: (part: string, addedId: number | undefined) => void) => void;
+
+export interface PieceEncoder extends Encode {
+  readonly parts: Parts;
+}
+
 /** The library's normalizers that leave ASCII as it is: the Unicode normal forms (and an empty sequence). */
 const ASCII_SAFE_NORMALIZERS = new Set(['NFC', 'NFD', 'NFKC', 'NFKD']);
 const ASCII = /^[\x00-\x7f]*$/;
@@ -56,7 +66,7 @@ const MAX_KEPT_PIECE = 64;
  * knows to be exact for: regular-expression splits that isolate their matches, then byte-level mapping without
  * a regex of its own (Qwen, Llama 3, DeepSeek V3, GPT-style tokenizers), and added tokens that strip nothing.
  */
-export function pieceEncoder(tok: Tokenizer, options: PieceEncoderOptions): Encode | undefined {
+export function pieceEncoder(tok: Tokenizer, options: PieceEncoderOptions): PieceEncoder | undefined {
   const view = tok as unknown as PipelineView;
   // A Sequence keeps no config of its own: tokenizer.json says what it is; its stages carry theirs.
   const stages = options.preTokenizerConfig?.type === 'Sequence' ? (view.pre_tokenizer?.tokenizers ?? []) : [];
@@ -136,7 +146,20 @@ export function pieceEncoder(tok: Tokenizer, options: PieceEncoderOptions): Enco
     });
   };
 
-  return (text) => {
+  // The cuts that encode makes before anything looks across them: at the added tokens typed as they are and,
+  // where normalizing changes nothing, at the normalized ones too. A part between cuts holds no added token, so
+  // encoding it alone cuts nowhere and gives the same ids.
+  // The parts are found first and visited after: a visitor may encode, which uses the same expressions.
+  const parts: Parts = (text, visit) => {
+    const found: string[] = [];
+    eachSection(text, typedTokens, (section) => {
+      if (identity && !addedIds.has(section)) eachSection(section, normalizedTokens, (part) => found.push(part));
+      else found.push(section);
+    });
+    for (const part of found) visit(part, addedIds.get(part));
+  };
+
+  const encode: Encode = (text) => {
     const out: number[] = [];
     eachSection(text, typedTokens, (section) => {
       // A section that is an added token's content is that token, normalized form or not (the library's check).
@@ -150,6 +173,7 @@ export function pieceEncoder(tok: Tokenizer, options: PieceEncoderOptions): Enco
     });
     return out;
   };
+  return Object.assign(encode, { parts });
 }
 
 /** Literal alternatives, longest first, so that a match at a position is the longest one (as a trie finds). */

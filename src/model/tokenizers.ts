@@ -13,6 +13,8 @@ import { Lru } from './lru.js';
 import { pieceEncoder, type AddedTokenEntry } from './pieceEncoder.js';
 import { characterTokenizer } from './characterTokenizer.js';
 import { ChatTemplate } from './chatTemplate.js';
+import { SafeContent, ShapedChat, type ShapeStats } from './chatShape.js';
+import { SectionCounter } from './sectionCount.js';
 import { prepareBpe, tokenizerFromPrepared } from './preparedBpe.js';
 import { readTables, tableKey, writeTables } from './tableCache.js';
 import type { Logger } from '../log.js';
@@ -47,8 +49,10 @@ export interface LoadedTokenizer {
   encode(text: string): readonly number[];
   /** The prompt as the model sees it: the chat template with the generation prompt, when there is one. */
   renderChat(messages: ChatTemplateMessage[]): string | undefined;
-  /** Tokens of renderChat(messages), remembered for recent conversations; undefined without a template. */
+  /** Tokens of renderChat(messages) (src/model/chatShape.ts, sectionCount.ts); undefined without a template. */
   chatTokens(messages: ChatTemplateMessage[]): number | undefined;
+  /** How chatTokens has rendered chats: from their shapes, or by running the template (for tests). */
+  readonly chatRenders?: ShapeStats;
   readonly pieces: TokenPieces;
   /**
    * How encode works: `pieces` (src/model/pieceEncoder.ts), `library` (whole texts through the library), or
@@ -395,12 +399,15 @@ async function buildTokenizer(name: string, files: TokenizerFiles): Promise<{ to
   };
   // Prompts repeat in benchmarks: keep the ids of recent ones (at most 1024 prompts, 4M tokens).
   const encoded = new Lru<string, readonly number[]>(1024, 4_000_000, (ids) => ids.length + 16);
-  const chatCounts = new Lru<string, number>(4096);
   const renderChat = (messages: ChatTemplateMessage[]): string | undefined =>
     template?.render({ messages, add_generation_prompt: true, ...specials });
   const json = piecesJson as { normalizer?: unknown; pre_tokenizer?: { type?: string } | null; added_tokens?: AddedTokenEntry[] };
   const fast = pieceEncoder(tok, { preTokenizerConfig: json.pre_tokenizer ?? null, normalizerConfig: json.normalizer ?? null, addedTokens: json.added_tokens ?? [], config: files.config });
   const encodeText: (text: string) => readonly number[] = fast ?? ((text) => tok.encode(text, { add_special_tokens: false }).ids);
+  const shaped = template && new ShapedChat((messages) => template.render({ messages, add_generation_prompt: true, ...specials }), new SafeContent(template, (json.added_tokens ?? []).map((t) => t.content)));
+  // Piece encoding counts a prompt by its sections (cached); the library's encoding counts it whole.
+  const sections = fast && new SectionCounter(fast.parts, fast);
+  const count = (text: string): number => (sections ? sections.count(text) : encodeText(text).length);
   const encode = (text: string): readonly number[] => {
     const hit = encoded.get(text);
     if (hit) return hit;
@@ -413,18 +420,8 @@ async function buildTokenizer(name: string, files: TokenizerFiles): Promise<{ to
     source: files.source,
     encode,
     renderChat,
-    chatTokens(messages) {
-      // Roles and texts identify the rendered prompt; NUL cannot occur in JSON-decoded role names.
-      let key = '';
-      for (const m of messages) key += `${m.role}\u0000${m.content}\u0001`;
-      const hit = chatCounts.get(key);
-      if (hit !== undefined) return hit;
-      const rendered = renderChat(messages);
-      if (rendered === undefined) return undefined;
-      const n = encodeText(rendered).length;
-      chatCounts.set(key, n);
-      return n;
-    },
+    chatTokens: (messages) => shaped && count(shaped.renderChat(messages).text),
+    ...(shaped && { chatRenders: shaped.stats }),
     pieces: new VocabularyPieces(tok, piecesJson),
     encoding: fast ? 'pieces' : 'library',
   };
