@@ -1,7 +1,7 @@
 // The prompt work of a request, measured offline: the benchmark process runs, on the same prompts as a load
 // run (same source, same seed, in the order they were drawn), the very calls the mock's chat handler makes
-// before its first token (src/handlers/createChatCompletion.ts: encode the echo, then render the chat template
-// and count its tokens, with the product's own module and caches), and the reference's whitespace split.
+// before its first token (src/handlers/createChatCompletion.ts: encode the echo, then count the chat template's
+// tokens, from its shape's segments or a full render, with the product's own modules and caches), and the reference's whitespace split.
 // No hook in the product: the server's CPU per request minus this is its serving cost.
 import { createLogger } from '../src/log.js';
 import { chatEcho, chatPromptTokens } from '../src/model/prompt.js';
@@ -16,8 +16,11 @@ export interface PromptWork {
   requests: number;
   /** Mock: µs per request to encode the echo and count the chat template's tokens. */
   mockUs: number;
-  /** Mock: of which µs per request to render the chat template (timed apart, each distinct conversation once). */
-  templateUs: number;
+  /**
+   * Mock: the share of requests whose chat template ran in full (jinja), in %; the others were counted from
+   * their shape's cached segments (src/model/chatShape.ts).
+   */
+  renderedPercent: number;
   /** Reference: µs per request to cut the user text at whitespace. */
   referenceUs: number;
   /**
@@ -74,18 +77,14 @@ export async function measurePromptWork(spec: PromptSpec | undefined, fixed: str
     warmed = true;
     const warm = requestsOf({ seed: 0x5eed, isl: { mean: 300, stddev: 200 }, turns: 3 }, undefined, 300);
     mockPromptWork(tok, warm);
-    for (const m of warm) tok.renderChat(m);
   }
   const requests = requestsOf(spec, fixed, count);
   // CPU time, not wall time: the servers' figures are CPU time too, and a shared machine stretches wall time.
+  const rendered = tok.chatRenders?.template ?? 0;
   let t = process.cpuUsage();
   const mockTokens = mockPromptWork(tok, requests);
   const mockUs = cpuUs(t);
-  // The handler renders a conversation only when its count is not cached: render each distinct one once.
-  const distinct = [...new Map(requests.map((m) => [JSON.stringify(m), m])).values()];
-  t = process.cpuUsage();
-  for (const m of distinct) tok.renderChat(m);
-  const templateUs = cpuUs(t);
+  const renderedPercent = (100 * ((tok.chatRenders?.template ?? 0) - rendered)) / requests.length;
   const fresh = requestsOf(spec === undefined ? spec : { ...spec, seed: spec.seed ^ 0x5a5a5a }, fixed, count).map((m) => chatEcho(m as ChatMessage[]));
   t = process.cpuUsage();
   let echoTokens = 0;
@@ -99,7 +98,7 @@ export async function measurePromptWork(spec: PromptSpec | undefined, fixed: str
   return {
     requests: n,
     mockUs: mockUs / n,
-    templateUs: templateUs / n,
+    renderedPercent,
     referenceUs: referenceUs / n,
     encodeUsPerToken: encodeUs / Math.max(1, echoTokens),
     mockTokens: mockTokens / n,
