@@ -3,7 +3,7 @@
 import { parentPort } from 'node:worker_threads';
 import { folderEncoder } from './tokenizers.js';
 import { characterIds } from './characterTokenizer.js';
-import type { EncodeReply, EncodeRequest, EncoderSource } from './encodeWorker.js';
+import type { EncodeMessage, EncodeReply, EncoderSource } from './encodeWorker.js';
 
 type Encode = (text: string) => readonly number[];
 
@@ -24,10 +24,20 @@ function encoderOf(source: EncoderSource): Promise<Encode> {
 const port = parentPort;
 if (!port) throw new Error('encodeWorkerEntry runs as a worker thread');
 
-port.on('message', (request: EncodeRequest) => {
+// The parts of the text being sent; the request that follows them is for their concatenation.
+let parts: string[] = [];
+
+port.on('message', (message: EncodeMessage) => {
+  if ('part' in message) {
+    parts.push(message.part);
+    return;
+  }
+  const request = message;
+  const text = parts.join('');
+  parts = [];
   void encoderOf(request.source)
     .then((encode) => {
-      const ids = encode(request.text);
+      const ids = encode(text);
       if (request.countOnly) {
         port.postMessage({ count: ids.length } satisfies EncodeReply);
         return;
