@@ -75,7 +75,7 @@ export async function serve(settings: Settings, opts: ServeOptions = {}): Promis
   appModule.catch(() => undefined); // awaited below; an early failure must not count as unhandled meanwhile
   const [{ TokenizerRegistry, hubOptionsFromEnv }, { Metrics }] = await Promise.all([import('./model/tokenizers.js'), import('./metrics.js')]);
   // Started on the first large prompt only; one per server, and so one per --workers child.
-  const encodeWorker = new EncodeWorker();
+  const encodeWorker = new EncodeWorker(log);
   const tokenizers = new TokenizerRegistry(log, opts.hub ?? hubOptionsFromEnv(), {
     tokenizerDir: settings.tokenizer_dir,
     revision: settings.tokenizer_revision,

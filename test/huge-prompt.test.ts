@@ -51,17 +51,21 @@ after(() => server.stop());
 interface Figures {
   /** Slowest /health answer, ms. */
   health: number;
-  /** Latest token against its deadline (arrival − start − TTFT − k·ITL), over every stream, ms. */
-  drift: number;
+  /** Each token's lateness against its deadline (arrival − start − TTFT − k·ITL), over every stream, ms. */
+  late: number[];
   polls: number;
-  tokens: number;
 }
+
+/** The lateness that only 1 % of tokens exceed: one token held up by the machine's other work is not the server. */
+const p99 = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.99)] ?? 0;
+const shown = (f: Figures): string =>
+  `/health worst ${f.health.toFixed(0)} ms over ${f.polls} polls, tokens ${f.late.length}, lateness p99 ${p99(f.late).toFixed(0)} ms, worst ${Math.max(...f.late).toFixed(0)} ms`;
 
 /** /health polled and streams kept running until `until` settles; the worst of each. */
 async function measure(until: Promise<unknown>): Promise<Figures> {
   let done = false;
   void until.finally(() => (done = true)).catch(() => undefined);
-  const f: Figures = { health: 0, drift: 0, polls: 0, tokens: 0 };
+  const f: Figures = { health: 0, late: [], polls: 0 };
   const poll = async (): Promise<void> => {
     while (!done) {
       const t0 = performance.now();
@@ -82,8 +86,7 @@ async function measure(until: Promise<unknown>): Promise<Figures> {
       });
       assert.equal(res.status, 200);
       const tokens = (await readSse(res)).filter((e) => e.data !== '[DONE]');
-      tokens.forEach((e, k) => (f.drift = Math.max(f.drift, e.at - t0 - TTFT - k * ITL)));
-      f.tokens += tokens.length;
+      tokens.forEach((e, k) => f.late.push(e.at - t0 - TTFT - k * ITL));
     }
   };
   await Promise.all([poll(), ...Array.from({ length: STREAMS }, stream), until]);
@@ -104,13 +107,39 @@ test('a 16 MiB chat prompt is counted exactly while /health and the streams in f
   const t0 = performance.now();
   const withBig = await measure(big);
   const took = performance.now() - t0;
-  const report = `without the big prompt ${JSON.stringify(without)}; with it (${took.toFixed(0)} ms) ${JSON.stringify(withBig)}`;
+  const report = `without the big prompt: ${shown(without)}; with it (${took.toFixed(0)} ms): ${shown(withBig)}`;
   console.log(report);
 
-  assert.ok(without.polls > 0 && withBig.polls > 0 && withBig.tokens > 0, report);
+  assert.ok(without.polls > 0 && withBig.polls > 0 && withBig.late.length > 0, report);
   assert.ok(withBig.health <= without.health + ALLOWED_MS, `/health: ${report}`);
-  assert.ok(withBig.drift <= without.drift + ALLOWED_MS, `stream deadlines: ${report}`);
+  assert.ok(p99(withBig.late) <= p99(without.late) + ALLOWED_MS, `stream deadlines: ${report}`);
   // The same count as the whole rendered prompt encoded on one thread, without any worker.
   assert.equal(answer?.usage?.prompt_tokens, local.chatTokens([{ role: 'user', content: text }]));
   assert.equal(answer?.choices[0]?.message.content, text.slice(0, answer?.choices[0]?.message.content?.length), 'the echo is the prompt');
+});
+
+test('texts that go to the encode worker are counted as on one thread, on every path that tokenizes a prompt', async () => {
+  const post = async (path: string, payload: object): Promise<{ usage?: { prompt_tokens?: number } }> => {
+    const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+    assert.equal(res.status, 200, `${path}: ${await res.clone().text()}`);
+    return (await res.json()) as { usage?: { prompt_tokens?: number } };
+  };
+  // One over the size threshold, and two short ones that hold a run of one character (one pre-tokenizer
+  // piece, costly to encode at any size).
+  const long = text.slice(0, 200_000);
+  const run = `${'a'.repeat(3000)} and then ${'!'.repeat(500)}`;
+  const spaces = `x${' '.repeat(2000)}y`;
+  for (const prompt of [long, run, spaces]) {
+    const completion = await post('/v1/completions', { model: MODEL, prompt, max_tokens: 1 });
+    assert.equal(completion.usage?.prompt_tokens, local.encode(prompt).length, `completion of ${prompt.length} characters`);
+    const messages = [
+      { role: 'system', content: run },
+      { role: 'user', content: prompt },
+    ];
+    const chat = await post('/v1/chat/completions', { model: MODEL, messages, max_tokens: 1 });
+    assert.equal(chat.usage?.prompt_tokens, local.chatTokens(messages), `chat of ${prompt.length} characters`);
+  }
+  const embedding = await post('/v1/embeddings', { model: MODEL, input: [run, spaces] });
+  assert.equal(embedding.usage?.prompt_tokens, local.encode(run).length + local.encode(spaces).length);
+  assert.match(server.logs(), /encode worker started/);
 });

@@ -6,6 +6,7 @@
 // with a 500 in the API's shape; the next request starts a new one.
 import { Worker } from 'node:worker_threads';
 import { ApiError } from '../http/errors.js';
+import type { Logger } from '../log.js';
 
 /**
  * Texts longer than this many UTF-16 code units (64 KiB) are encoded in the worker. Up to it, prose costs the
@@ -66,6 +67,8 @@ interface Job {
 const COPY_SLICE = 1 << 16;
 
 export class EncodeWorker {
+  constructor(private readonly log?: Logger) {}
+
   #worker: Worker | undefined;
   #current: Job | undefined;
   readonly #queue: Job[] = [];
@@ -126,6 +129,7 @@ export class EncodeWorker {
   #started(): Worker {
     if (this.#worker) return this.#worker;
     const worker = new Worker(new URL('./encodeWorkerEntry.js', import.meta.url));
+    this.log?.info(`encode worker started: texts over ${OFF_THREAD_CHARS} characters are tokenized off the event loop`);
     // Never what keeps the process alive: the server's sockets do that.
     worker.unref();
     worker.on('message', (reply: EncodeReply) => {
@@ -148,6 +152,7 @@ export class EncodeWorker {
     if (this.#worker !== worker) return;
     this.#worker = undefined;
     void worker.terminate();
+    this.log?.error(`encode worker stopped: ${why}`);
     const job = this.#current;
     this.#current = undefined;
     job?.reject(failed(`the tokenizer worker stopped: ${why}`));
