@@ -9,6 +9,7 @@ import { connectWorker, type WorkerLink } from './cluster.js';
 import { Admission } from './model/admission.js';
 import { InFlight } from './http/inflight.js';
 import { WorkSlices } from './model/timing.js';
+import { EncodeWorker } from './model/encodeWorker.js';
 import type { Deps } from './handlers/deps.js';
 import type { HubOptions } from './model/tokenizers.js';
 import { serveInChild } from './childServer.js';
@@ -73,10 +74,13 @@ export async function serve(settings: Settings, opts: ServeOptions = {}): Promis
   const appModule = import('./app.js');
   appModule.catch(() => undefined); // awaited below; an early failure must not count as unhandled meanwhile
   const [{ TokenizerRegistry, hubOptionsFromEnv }, { Metrics }] = await Promise.all([import('./model/tokenizers.js'), import('./metrics.js')]);
+  // Started on the first large prompt only; one per server, and so one per --workers child.
+  const encodeWorker = new EncodeWorker(log);
   const tokenizers = new TokenizerRegistry(log, opts.hub ?? hubOptionsFromEnv(), {
     tokenizerDir: settings.tokenizer_dir,
     revision: settings.tokenizer_revision,
     characters: settings.no_tokenizer,
+    worker: encodeWorker,
   });
   const admission = new Admission(() => store.current);
   store.onChange(() => admission.recheck());
@@ -162,7 +166,7 @@ export async function serve(settings: Settings, opts: ServeOptions = {}): Promis
     (closing ??= new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();
-    }));
+    }).then(() => encodeWorker.close()));
   const shutdown = async (): Promise<void> => {
     if (stopping) return close();
     stopping = true;

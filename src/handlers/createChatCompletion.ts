@@ -3,7 +3,7 @@ import { DONE_FRAME, FrameTemplate, frame } from '../http/frame.js';
 import { badRequest } from '../http/errors.js';
 import { randomId } from '../http/request.js';
 import { plan } from '../model/generation.js';
-import { chatEcho, chatPromptTokens } from '../model/prompt.js';
+import { chatEcho, chatPromptTokensAsync } from '../model/prompt.js';
 import { respond, type Format, type TokenKind } from './respond.js';
 import { tokenizerFor, type Deps, type OperationHandler } from './deps.js';
 import type { ChatChunk, ChatDelta, ChatRequest, ChatResponse, ReasoningEffort, Settings } from '../types.js';
@@ -20,7 +20,7 @@ export default function createChatCompletion(deps: Deps): OperationHandler {
       throw badRequest('stream_options is only allowed when stream is true.', 'stream_options');
     }
     const tokenizer = tokenizerFor(deps, body.model, settings);
-    const echo = tokenizer.encode(chatEcho(body.messages));
+    const echo = await tokenizer.encodeAsync(chatEcho(body.messages));
     const one = plan(
       {
         echo,
@@ -35,7 +35,7 @@ export default function createChatCompletion(deps: Deps): OperationHandler {
       model: body.model,
       plans: Array.from({ length: body.n ?? 1 }, () => one),
       pieces: tokenizer.pieces,
-      promptTokens: chatPromptTokens(tokenizer, body.messages, echo.length),
+      promptTokens: await chatPromptTokensAsync(tokenizer, body.messages, echo.length),
     };
     const format = chatFormat(randomId('chatcmpl-'), Math.floor(Date.now() / 1000), body.model, settings.reasoning_field);
     const stream =

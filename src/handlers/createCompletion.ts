@@ -28,7 +28,7 @@ export default function createCompletion(deps: Deps): OperationHandler {
     const tokenizer = tokenizerFor(deps, body.model, settings);
     const unknown = unknownTokenId(tokenizer, body.prompt);
     if (unknown !== undefined) throw badRequest(`Token id ${unknown} is out of vocabulary.`, 'prompt');
-    const prompts = completionPrompts(tokenizer, body.prompt);
+    const prompts = await completionPrompts(tokenizer, body.prompt, () => deps.slices.turn());
     // Choices are numbered prompt by prompt: prompt i's j-th choice has index i * n + j, as OpenAI does.
     const plans = prompts.flatMap((p) => {
       const one = plan(

@@ -17,7 +17,7 @@ export default function createImage(deps: Deps): OperationHandler {
     // Under overload, tokenizing and drawing wait their turn so that /health and the streams in flight go on.
     await deps.slices.turn();
     const s = ctx.state.settings;
-    const textTokens = tokenizerFor(deps, plan.model, s).encode(body.prompt).length;
+    const textTokens = (await tokenizerFor(deps, plan.model, s).encodeAsync(body.prompt)).length;
     const hash = promptHash(body.prompt);
     const keys: ImageKey[] = Array.from({ length: plan.n }, (_, index) => ({ hash, index, width: plan.width, height: plan.height, background: plan.background, block: 1 }));
     const perImage = imageOutputTokens(plan.quality, plan.width, plan.height);

@@ -29,7 +29,7 @@ export default function createImageEdit(deps: Deps): OperationHandler {
     const plan = planImages({ ...body, stream: false, size });
     await deps.slices.turn();
     const s = ctx.state.settings;
-    const textTokens = tokenizerFor(deps, plan.model, s).encode(body.prompt).length;
+    const textTokens = (await tokenizerFor(deps, plan.model, s).encodeAsync(body.prompt)).length;
     const images = createHash('sha256');
     for (const b of uploads) images.update(b);
     const hash = promptHash(`${body.prompt}\n${images.digest('hex')}`);

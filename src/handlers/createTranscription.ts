@@ -51,7 +51,7 @@ export default function createTranscription(deps: Deps): OperationHandler {
     const { duration } = audioOf(bytes);
     const text = transcriptOf(bytes, duration);
     const ids = tokenizer.encode(text);
-    const textTokens = body.prompt ? tokenizer.encode(body.prompt).length : 0;
+    const textTokens = body.prompt ? (await tokenizer.encodeAsync(body.prompt)).length : 0;
     const tokens = tokenUsage(duration, textTokens, ids.length);
     const generation = {
       model: body.model,

