@@ -96,23 +96,30 @@ async function measure(until: Promise<unknown>): Promise<Figures> {
 test('a 16 MiB chat prompt is counted exactly while /health and the streams in flight go on', async () => {
   // Warm-up: the server compiles its request validators one per turn after it starts.
   await measure(sleep(2000));
-  const without = await measure(sleep(3000));
-
   let answer: ChatResponse | undefined;
-  const big = (async () => {
-    const res = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-    assert.equal(res.status, 200, await res.clone().text());
-    answer = (await res.json()) as ChatResponse;
-  })();
-  const t0 = performance.now();
-  const withBig = await measure(big);
-  const took = performance.now() - t0;
-  const report = `without the big prompt: ${shown(without)}; with it (${took.toFixed(0)} ms): ${shown(withBig)}`;
-  console.log(report);
-
-  assert.ok(without.polls > 0 && withBig.polls > 0 && withBig.late.length > 0, report);
-  assert.ok(withBig.health <= without.health + ALLOWED_MS, `/health: ${report}`);
-  assert.ok(p99(withBig.late) <= p99(without.late) + ALLOWED_MS, `stream deadlines: ${report}`);
+  // A shared 2-core machine can hold up one poll by itself: a timing failure is measured once more before
+  // it counts (a server that blocks its loop on the big prompt fails both times, by seconds).
+  for (let attempt = 1; ; attempt++) {
+    const without = await measure(sleep(3000));
+    const big = (async () => {
+      const res = await fetch(`${server.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      assert.equal(res.status, 200, await res.clone().text());
+      answer = (await res.json()) as ChatResponse;
+    })();
+    const t0 = performance.now();
+    const withBig = await measure(big);
+    const took = performance.now() - t0;
+    const report = `attempt ${attempt}: without the big prompt: ${shown(without)}; with it (${took.toFixed(0)} ms): ${shown(withBig)}`;
+    console.log(report);
+    assert.ok(without.polls > 0 && withBig.polls > 0 && withBig.late.length > 0, report);
+    const healthHeld = withBig.health <= without.health + ALLOWED_MS;
+    const streamsHeld = p99(withBig.late) <= p99(without.late) + ALLOWED_MS;
+    if (healthHeld && streamsHeld) break;
+    if (attempt === 2) {
+      assert.ok(healthHeld, `/health: ${report}`);
+      assert.ok(streamsHeld, `stream deadlines: ${report}`);
+    }
+  }
   // The same count as the whole rendered prompt encoded on one thread, without any worker.
   assert.equal(answer?.usage?.prompt_tokens, local.chatTokens([{ role: 'user', content: text }]));
   assert.equal(answer?.choices[0]?.message.content, text.slice(0, answer?.choices[0]?.message.content?.length), 'the echo is the prompt');
