@@ -112,7 +112,7 @@ export async function createApp(deps: Deps): Promise<Koa<RequestState>> {
   if (record) app.use(record);
   app.use(requireKeys);
   app.use(readiness(deps));
-  app.use(jsonBody(deps.slices));
+  app.use(jsonBody(deps.slices, deps.encodeWorker));
   app.use(dispatch);
   return app;
 }

@@ -108,6 +108,7 @@ export async function serve(settings: Settings, opts: ServeOptions = {}): Promis
     delayReadiness,
     inflight: new InFlight(),
     slices: new WorkSlices(),
+    encodeWorker,
     stopping: () => stopping,
   };
   let stopping = false;

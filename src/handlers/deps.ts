@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics.js';
 import type { Admission } from '../model/admission.js';
 import type { InFlight } from '../http/inflight.js';
 import type { WorkSlices } from '../model/timing.js';
+import type { EncodeWorker } from '../model/encodeWorker.js';
 import type { AppContext } from '../http/request.js';
 import { ApiError } from '../http/errors.js';
 import type { ConfigureRequest, Settings } from '../types.js';
@@ -22,6 +23,8 @@ export interface Deps {
   admission: Admission;
   /** Time slices of inference work, so /health and I/O are served under overload. */
   slices: WorkSlices;
+  /** Where large prompts are tokenized and large JSON bodies parsed, off the event loop. */
+  encodeWorker?: EncodeWorker;
   /** Inference requests in flight, for a graceful shutdown. */
   inflight: InFlight;
   /** True once a shutdown began: new inference requests are refused. */

@@ -3,7 +3,8 @@
 // 16 MiB; meanwhile /health and every stream in flight would stand still. The worker loads the same tokenizer
 // files (lazily, on the first large text) and encodes one text at a time, in the order asked; small texts never
 // come here, so normal traffic pays no round trip. A worker that dies fails the one request it was encoding,
-// with a 500 in the API's shape; the next request starts a new one.
+// with a 500 in the API's shape; the next request starts a new one. Large JSON bodies are parsed there too
+// (src/http/body.ts), for the same reason.
 import { Worker } from 'node:worker_threads';
 import { ApiError } from '../http/errors.js';
 import type { Logger } from '../log.js';
@@ -47,21 +48,35 @@ export interface EncodeRequest {
   countOnly: boolean;
 }
 
+/** A request to the worker: a large JSON request body (UTF-8 bytes) to parse. */
+export interface ParseRequest {
+  json: Uint8Array;
+}
+
 /**
- * What crosses to the worker: the text in parts, then what to do with their concatenation. Copying 16 MiB
- * into one message holds this thread for ~20 ms (~45 ms for a two-byte string); a part takes ~1 ms.
+ * What crosses to the worker: the text in parts, then what to do with their concatenation; or a JSON body,
+ * its buffer transferred. Copying 16 MiB of text into one message holds this thread for ~20 ms (~45 ms for a
+ * two-byte string); a part takes ~1 ms.
  */
-export type EncodeMessage = { part: string } | { source: EncoderSource; countOnly: boolean };
+export type EncodeMessage = { part: string } | { source: EncoderSource; countOnly: boolean } | ParseRequest;
 const PART_CHARS = 1 << 19;
 
-/** The worker's answer: the ids (their buffer transferred), their count, or why it could not encode. */
-export type EncodeReply = { ids: Uint32Array } | { count: number } | { error: string };
+/**
+ * The worker's answer: the ids (their buffer transferred), their count, a parsed body (`value`, or why it is
+ * not JSON in `invalid`: JSON.parse's own message), or why it could not do what was asked.
+ */
+export type EncodeReply = { ids: Uint32Array } | { count: number } | { value: unknown } | { invalid: string } | { error: string };
+
+type Answer = Exclude<EncodeReply, { error: string }>;
 
 interface Job {
-  request: EncodeRequest;
-  resolve(reply: { ids: Uint32Array } | { count: number }): void;
+  request: EncodeRequest | ParseRequest;
+  resolve(reply: Answer): void;
   reject(err: Error): void;
 }
+
+/** A JSON body that JSON.parse refused, with its message. */
+export class InvalidJson extends Error {}
 
 /** Ids copied from the worker's buffer into an array per slice: 4 million take ~40 ms in one go. */
 const COPY_SLICE = 1 << 16;
@@ -83,7 +98,19 @@ export class EncodeWorker {
   /** How many ids a text has (nothing else crosses back). */
   async count(source: EncoderSource, text: string): Promise<number> {
     const reply = await this.#ask({ source, text, countOnly: true });
-    return 'count' in reply ? reply.count : reply.ids.length;
+    return 'count' in reply ? reply.count : 'ids' in reply ? reply.ids.length : 0;
+  }
+
+  /**
+   * JSON.parse of a large UTF-8 body, done in the worker: 16 MiB take this thread 20–70 ms to decode and parse,
+   * and only the structured copy of the result (a few ms) here. The bytes are handed over (transferred when
+   * `json` owns its whole buffer, else copied), so the caller must not use them afterwards. Rejects with
+   * InvalidJson for a body that is not JSON.
+   */
+  async parseJson(json: Uint8Array): Promise<unknown> {
+    const reply = await this.#ask({ json });
+    if ('invalid' in reply) throw new InvalidJson(reply.invalid);
+    return 'value' in reply ? reply.value : undefined;
   }
 
   /** Stops the worker; what was asked and not answered fails as the server's shutdown. */
@@ -98,7 +125,7 @@ export class EncodeWorker {
     await worker?.terminate();
   }
 
-  #ask(request: EncodeRequest): Promise<{ ids: Uint32Array } | { count: number }> {
+  #ask(request: EncodeRequest | ParseRequest): Promise<Answer> {
     if (this.#closed) return Promise.reject(new ApiError(503, 'The server is shutting down.', null, 'server_shutting_down'));
     return new Promise((resolve, reject) => {
       this.#queue.push({ request, resolve, reject });
@@ -117,6 +144,12 @@ export class EncodeWorker {
 
   /** The text in parts, each in a turn of its own, then the request; stops if the job ended meanwhile. */
   async #send(job: Job, worker: Worker): Promise<void> {
+    if ('json' in job.request) {
+      const { json } = job.request;
+      const whole = json.byteOffset === 0 && json.byteLength === json.buffer.byteLength && json.buffer instanceof ArrayBuffer;
+      worker.postMessage({ json } satisfies EncodeMessage, whole ? [json.buffer as ArrayBuffer] : []);
+      return;
+    }
     const { text, source, countOnly } = job.request;
     for (let i = 0; i < text.length; i += PART_CHARS) {
       await new Promise((resolve) => setImmediate(resolve));

@@ -1,5 +1,6 @@
 // The encode worker's thread (src/model/encodeWorker.ts): builds each tokenizer it is asked for once, from the
-// same files and by the same code as the registry, and answers each request with the ids or their count.
+// same files and by the same code as the registry, and answers each request with the ids or their count; and
+// parses the large JSON bodies it is sent.
 import { parentPort } from 'node:worker_threads';
 import { folderEncoder } from './tokenizers.js';
 import { characterIds } from './characterTokenizer.js';
@@ -30,6 +31,16 @@ let parts: string[] = [];
 port.on('message', (message: EncodeMessage) => {
   if ('part' in message) {
     parts.push(message.part);
+    return;
+  }
+  if ('json' in message) {
+    let reply: EncodeReply;
+    try {
+      reply = { value: JSON.parse(Buffer.from(message.json.buffer, message.json.byteOffset, message.json.byteLength).toString('utf8')) as unknown };
+    } catch (err) {
+      reply = { invalid: err instanceof Error ? err.message : String(err) };
+    }
+    port.postMessage(reply);
     return;
   }
   const request = message;
