@@ -194,6 +194,9 @@ interface Router {
   shapeOf: (path: string) => ErrorShape;
 }
 
+/** How long after the app is built the validators start compiling if no request has been answered before. */
+const WARM_AFTER_MS = 1000;
+
 const NO_QUERY: Readonly<Record<string, string>> = Object.freeze({});
 
 /**
@@ -240,9 +243,11 @@ async function createRouter(deps: Deps): Promise<Router> {
   const shapeOf = (path: string): ErrorShape => shapedPaths.find((s) => s.pattern.test(path))?.shape ?? ERROR_SHAPES.openai;
   const handlers = new Map<string, OperationHandler>();
   for (const [operationId, factory] of Object.entries(HANDLERS)) handlers.set(operationId, factory(deps));
-  // Compiling every validator takes 0.7 s: too long to wait for before listening. They compile one operation per
-  // turn of the event loop from now on, so that a request seldom pays for its own (one that comes first compiles
-  // its operation's on the spot, as openapi-backend does lazily), and no turn holds the loop for longer than one.
+  // Compiling every validator takes 0.2-0.7 s: too long to wait for before the first answer. A request whose
+  // operation's validators are not compiled yet compiles them on the spot (as openapi-backend does lazily); the
+  // rest compile one operation per turn of the event loop, so that no turn holds the loop for longer than one,
+  // and only once the server has answered its first request or has been up a second. Started at once, they
+  // took the CPU from the tokenizer's loading and delayed the first answer by as much.
   const pending = operations.flatMap((op) => (op.operationId ? [op.operationId] : []));
   const warm = (): void => {
     const next = pending.shift();
@@ -250,7 +255,14 @@ async function createRouter(deps: Deps): Promise<Router> {
     api.validator.getRequestValidatorsForOperation(next);
     setImmediate(warm).unref();
   };
-  setImmediate(warm).unref();
+  let warming = false;
+  const startWarming = (): void => {
+    if (warming) return;
+    warming = true;
+    clearTimeout(idle);
+    setImmediate(warm).unref();
+  };
+  const idle = setTimeout(startWarming, WARM_AFTER_MS).unref();
 
   /**
    * The body the operation's schema validates: a JSON body as read, a form as the object its fields stand for.
@@ -298,6 +310,7 @@ async function createRouter(deps: Deps): Promise<Router> {
     }
     const handle = handlers.get(operationId);
     if (!handle) throw new ApiError(501, `Operation ${operationId} has no handler.`, null, 'not_implemented');
+    if (!warming) ctx.res.once('close', startWarming);
     return handle(ctx, path);
   };
   return { dispatch, shapeOf };
