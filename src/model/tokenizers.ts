@@ -6,7 +6,6 @@ import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { createRequire } from 'node:module';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { downloadFileToCacheDir } from '@huggingface/hub';
 import { withDownloadProgress } from './progress.js';
 import { VocabularyPieces, type TokenPieces } from './detokenizer.js';
 import { Lru } from './lru.js';
@@ -235,6 +234,8 @@ export class TokenizerRegistry {
       cacheDir: this.hub.cacheDir,
       ...(this.hub.accessToken ? { accessToken: this.hub.accessToken } : {}),
     };
+    // The hub client is imported only when a download is needed: most starts never need it.
+    const { downloadFileToCacheDir } = await import('@huggingface/hub');
     const get = async (path: string, required: boolean): Promise<string | undefined> => {
       try {
         const file = await withDownloadProgress(this.log, `${name}/${path}`, (fetch) => downloadFileToCacheDir({ ...params, path, fetch }));
