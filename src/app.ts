@@ -7,6 +7,7 @@ import { contract, describeAjvError } from './contract.js';
 import { ApiError, shuttingDown, toApiError, isClientGone } from './http/errors.js';
 import { ERROR_SHAPES, isErrorShapeName, type ErrorShape } from './http/errorShapes.js';
 import { jsonBody } from './http/body.js';
+import { answerJson } from './http/answer.js';
 import { formObject, type SchemaNode } from './http/multipart.js';
 import { requireKeys } from './http/auth.js';
 import { isServerPath } from './http/paths.js';
@@ -163,7 +164,7 @@ function errors(deps: Deps, shapeOf: (path: string) => ErrorShape) {
       const shape = shapeOf(ctx.path);
       ctx.status = shape.status?.(e) ?? e.status;
       ctx.set(e.headers);
-      ctx.body = shape.body(e);
+      answerJson(ctx, shape.body(e));
     }
   };
 }
