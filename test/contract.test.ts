@@ -307,4 +307,29 @@ describe('the prepared contract the build stores beside the code', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test('its settings validator, stored as code, is used and gives the compiled validator’s verdicts and errors', async () => {
+    const { compiledValidator, componentValidator, preparedContractPath, preparedValidatorsPath } = await import('../src/contract.js');
+    const { defaultSettings, SETTINGS } = await import('../src/settings.js');
+    const { createHash } = await import('node:crypto');
+    const { createRequire } = await import('node:module');
+    const stored = createRequire(import.meta.url)(preparedValidatorsPath(preparedContractPath)) as { sha256: string };
+    assert.equal(stored.sha256, createHash('sha256').update(readFileSync(contractPath, 'utf8')).digest('hex'), 'made from today’s openapi.yaml');
+    const prepared = componentValidator('Settings');
+    const compiled = compiledValidator('Settings');
+    assert.notEqual(prepared, compiled, 'the stored validator, not one compiled at start');
+    const defaults = defaultSettings() as unknown as Record<string, unknown>;
+    const candidates: unknown[] = [defaults, { ...defaults, surprise: 1 }, Object.fromEntries(Object.entries(defaults).slice(1)), null, 'settings'];
+    for (const s of SETTINGS) {
+      for (const v of ['x', '', -1, 0, 1.5, 1e12, null, true, [], ['Qwen/Qwen3-0.6B'], [1], {}]) candidates.push({ ...defaults, [s.name]: v });
+    }
+    let refused = 0;
+    for (const c of candidates) {
+      const verdict = prepared(c);
+      assert.equal(verdict, compiled(c), JSON.stringify(c));
+      assert.deepEqual(prepared.errors ?? null, compiled.errors ?? null, JSON.stringify(c));
+      if (!verdict) refused++;
+    }
+    assert.ok(refused > SETTINGS.length * 5, `only ${refused} candidates refused`);
+  });
 });
