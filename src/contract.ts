@@ -8,7 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
 
 /** A JSON Schema node as it stands in openapi.yaml. */
 export interface SchemaNode {
@@ -63,6 +63,10 @@ let preparedSha256: string | undefined;
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
+// Ajv is loaded when a validator must be compiled: a start with the stored validators loads it only with the
+// app (openapi-backend needs it), after the tokenizer's files have begun to load.
+const newAjv = (options: ConstructorParameters<typeof Ajv>[0]): Ajv => new (createRequire(import.meta.url)('ajv') as { Ajv: typeof Ajv }).Ajv(options);
+
 function parseYaml(text: string): Contract {
   // Loaded only on this path: a start with the prepared file never pays for the YAML parser's import either.
   const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
@@ -108,7 +112,7 @@ export function writePreparedContract(text = readFileSync(contractPath, 'utf8'),
   writeFileSync(preparedPath, JSON.stringify(prepared));
   const schemas = prepared.document.components?.schemas ?? {};
   const names = PREPARED_VALIDATORS.filter((n) => schemas[n] !== undefined);
-  const generator = new Ajv({ ...AJV_OPTIONS, code: { source: true } });
+  const generator = newAjv({ ...AJV_OPTIONS, code: { source: true } });
   generator.addSchema({ components: prepared.document.components }, OPENAPI_ID);
   const standalone = createRequire(import.meta.url)('ajv/dist/standalone') as { default: (ajv: Ajv, refs: Record<string, string>) => string };
   const code = standalone.default(generator, Object.fromEntries(names.map((n) => [n, componentRef(n)])));
@@ -145,8 +149,7 @@ export function resolveSchema(node: SchemaNode): SchemaNode {
   return merged;
 }
 
-const ajv = new Ajv(AJV_OPTIONS);
-let registered = false;
+let ajv: Ajv | undefined;
 
 /** A validator for one component schema, with every other component reachable by $ref. */
 export function componentValidator(name: string): ValidateFunction {
@@ -158,9 +161,9 @@ export function componentValidator(name: string): ValidateFunction {
 
 /** The validator Ajv compiles now from the contract in use (what the stored ones are made to equal). */
 export function compiledValidator(name: string): ValidateFunction {
-  if (!registered) {
+  if (!ajv) {
+    ajv = newAjv(AJV_OPTIONS);
     ajv.addSchema({ components: contract().components }, OPENAPI_ID);
-    registered = true;
   }
   return ajv.getSchema(componentRef(name)) ?? ajv.compile({ $ref: componentRef(name) });
 }
