@@ -10,7 +10,7 @@
 // it a miss, never an error.
 import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync } from 'node:fs';
-import { readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
@@ -96,11 +96,20 @@ export async function readTables(key: string): Promise<PreparedBpe | undefined> 
   return decodeTables(key, buf);
 }
 
-/** Writes a file whole: under another name first, then renamed over the old one. */
-async function writeWhole(file: string, bytes: Uint8Array | string): Promise<boolean> {
+/**
+ * Writes a file whole: under another name first, then renamed over the old one. The bytes go in one write
+ * call where writeFile would take a turn of the event loop per 512 KiB: a process that stops soon after its
+ * first answer (a test, a short benchmark) then still leaves its tables behind.
+ */
+async function writeWhole(file: string, bytes: Uint8Array): Promise<boolean> {
   const partial = `${file}.${process.pid}.${Date.now()}.partial`;
   try {
-    await writeFile(partial, bytes, { mode: 0o600 });
+    const handle = await open(partial, 'w', 0o600);
+    try {
+      for (let at = 0; at < bytes.length; ) at += (await handle.write(bytes, at)).bytesWritten;
+    } finally {
+      await handle.close();
+    }
     await rename(partial, file);
     return true;
   } catch {
@@ -164,5 +173,5 @@ export async function rememberKey(path: string, status: FileStatus, key: string)
   const dir = folder();
   if (!dir || Date.now() - status.changedMs < SETTLED_MS) return false;
   const source: Source = { path, status: status.text, key };
-  return writeWhole(sourceFileOf(dir, path), JSON.stringify(source));
+  return writeWhole(sourceFileOf(dir, path), Buffer.from(JSON.stringify(source)));
 }
