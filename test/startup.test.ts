@@ -4,7 +4,8 @@
 // takes is measured by bench/startup.ts, not here.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import module from 'node:module';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { postJson, startServer } from './support/server.js';
@@ -69,12 +70,29 @@ describe('the first requests after start', () => {
         }
         // The first start stores the tables and the key of tokenizer.json after it has answered.
         for (let i = 0; i < 100; i++) {
-          const { readdirSync } = await import('node:fs');
           const files = readdirSync(tmp, { recursive: true, encoding: 'utf8' });
           if (files.some((f) => f.endsWith('.tables')) && files.some((f) => f.endsWith('.source'))) break;
           await new Promise((r) => setTimeout(r, 50));
         }
       }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  // Node 22.1+ only: on Node 20 there is no compile cache to enable.
+  const hasCompileCache = typeof (module as { enableCompileCache?: unknown }).enableCompileCache === 'function';
+  test('mock-server keeps compiled code for the next start (Node 22.1+)', { skip: !hasCompileCache && 'no module.enableCompileCache in this Node' }, async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'startup-compile-cache-'));
+    try {
+      const server = await startServer(['-t', '0', '-i', '0'], { TMPDIR: tmp });
+      try {
+        await firstAnswers(server.url);
+      } finally {
+        assert.equal(await server.stop(), 0);
+      }
+      const files = readdirSync(tmp, { recursive: true, encoding: 'utf8' });
+      assert.ok(files.some((f) => f.includes('compile-cache')), files.join('\n'));
     } finally {
       rmSync(tmp, { recursive: true, force: true });
     }

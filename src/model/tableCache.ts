@@ -9,11 +9,11 @@
 // another name, then renamed, so a reader sees either no file or a whole one. Anything wrong with a file makes
 // it a miss, never an error.
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync } from 'node:fs';
 import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { endianness, tmpdir } from 'node:os';
+import { endianness } from 'node:os';
 import { join } from 'node:path';
 import type { PreparedBpe, TokenizerJsonRest } from './preparedBpe.js';
+import { cacheFolder } from '../cacheFolder.js';
 
 // Bump when the layout or the meaning of the tables changes; old files are then simply not read.
 // 3: the vocabulary as one UTF-16 text and each token's length, not a JSON array (1). Cutting the text is
@@ -38,20 +38,6 @@ interface Header {
 /** The cache key of a tokenizer.json's bytes. */
 export function tableKey(tokenizerJson: Uint8Array): string {
   return createHash('sha256').update(tokenizerJson).digest('hex');
-}
-
-/** This user's folder for the tables, created if need be; undefined when it cannot be trusted or made. */
-function folder(): string | undefined {
-  const dir = join(tmpdir(), `aiperf-mock-server-${process.getuid?.() ?? 'user'}`);
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const st = lstatSync(dir);
-    // Another user's folder (or a link planted in its place) could hold tables made to give wrong ids.
-    if (!st.isDirectory() || (process.getuid && st.uid !== process.getuid()) || (st.mode & 0o022) !== 0) return undefined;
-    return dir;
-  } catch {
-    return undefined;
-  }
 }
 
 function fileOf(dir: string, key: string): string {
@@ -118,7 +104,7 @@ export function decodeTables(key: string, buf: Buffer): PreparedBpe | undefined 
 
 /** The tables stored for this key, if a whole, valid file holds them. */
 export async function readTables(key: string): Promise<PreparedBpe | undefined> {
-  const dir = folder();
+  const dir = cacheFolder();
   if (!dir) return undefined;
   let buf: Buffer;
   try {
@@ -153,7 +139,7 @@ async function writeWhole(file: string, bytes: Uint8Array): Promise<boolean> {
 
 /** Stores the tables for this key; resolves with false (and stores nothing) when that is not possible. */
 export async function writeTables(key: string, p: PreparedBpe): Promise<boolean> {
-  const dir = folder();
+  const dir = cacheFolder();
   if (!dir) return false;
   return writeWhole(fileOf(dir, key), encodeTables(key, p));
 }
@@ -187,7 +173,7 @@ function sourceFileOf(dir: string, path: string): string {
 
 /** The key of the bytes of the file at `path`, if they were hashed when the file had this very status. */
 export async function knownKey(path: string, status: FileStatus): Promise<string | undefined> {
-  const dir = folder();
+  const dir = cacheFolder();
   if (!dir) return undefined;
   try {
     const s = JSON.parse(await readFile(sourceFileOf(dir, path), 'utf8')) as Partial<Source>;
@@ -203,7 +189,7 @@ const SETTLED_MS = 2000;
 
 /** Remembers that the file at `path`, with this status, holds bytes of this key; false when not remembered. */
 export async function rememberKey(path: string, status: FileStatus, key: string): Promise<boolean> {
-  const dir = folder();
+  const dir = cacheFolder();
   if (!dir || Date.now() - status.changedMs < SETTLED_MS) return false;
   const source: Source = { path, status: status.text, key };
   return writeWhole(sourceFileOf(dir, path), Buffer.from(JSON.stringify(source)));
