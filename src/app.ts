@@ -1,9 +1,10 @@
 // Builds the Koa app: small middleware, each with one job, then openapi-backend routing and validation
 // against openapi.yaml, then one handler per operationId.
 import Koa, { type Next } from 'koa';
-import { OpenAPIBackend, type Document, type Operation } from 'openapi-backend';
+import { OpenAPIBackend, type Operation } from 'openapi-backend';
 import type { ErrorObject } from 'ajv';
 import { contract, describeAjvError } from './contract.js';
+import { preparedRequestValidators, routerOptions } from './requestValidators.js';
 import { ApiError, shuttingDown, toApiError, isClientGone } from './http/errors.js';
 import { ERROR_SHAPES, isErrorShapeName, type ErrorShape } from './http/errorShapes.js';
 import { jsonBody } from './http/body.js';
@@ -200,14 +201,9 @@ const NO_QUERY: Readonly<Record<string, string>> = Object.freeze({});
  * stage; calling the router and the validators directly does the same checks once.
  */
 async function createRouter(deps: Deps): Promise<Router> {
-  const api = new OpenAPIBackend({
-    definition: structuredClone(contract()) as unknown as Document,
-    quick: true,
-    // The contract is checked by `npm run lint:spec` and the contract tests; checking every schema against
-    // JSON Schema's meta-schema again at each start took longer than compiling them.
-    ajvOpts: { strict: false, allErrors: false, validateSchema: false },
-  });
+  const api = new OpenAPIBackend(routerOptions());
   await api.init();
+  for (const [operationId, validators] of preparedRequestValidators()) api.validator.requestValidators[operationId] = validators;
   // openapi-backend rebuilds its operation list (lodash over every path) on each match and each validator
   // lookup; the contract never changes after init, so build it once.
   const operations = api.router.getOperations();

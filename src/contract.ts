@@ -119,6 +119,12 @@ export function writePreparedContract(text = readFileSync(contractPath, 'utf8'),
   writeFileSync(preparedValidatorsPath(preparedPath), `${code}\nexports.sha256 = ${JSON.stringify(prepared.sha256)};\n`);
 }
 
+/** The hash of openapi.yaml when the contract in use came from the build's prepared file (else undefined). */
+export function preparedContractSha256(): string | undefined {
+  contract();
+  return preparedSha256;
+}
+
 let storedValidators: PreparedValidators | undefined;
 
 /** The build's stored validator of a component, when the contract in use is the one it was made from. */
