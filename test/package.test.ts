@@ -103,6 +103,7 @@ describe('the npm package', { timeout: 180_000 }, () => {
       'dist/generated/openapi.d.ts',
       'dist/generated/contract.json',
       'dist/generated/validators.cjs',
+      'dist/generated/request-validators.createChatCompletion.cjs',
       'generated/openapi.d.ts',
     ]) {
       assert.ok(files.includes(f), `${f} is in the package`);
