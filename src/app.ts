@@ -35,7 +35,12 @@ const laterModules: Array<() => Promise<unknown>> = [];
 /** The factory of a handler whose module is imported when it is first needed. */
 function later(load: () => Promise<{ default: HandlerFactory }>): HandlerFactory {
   let loaded: Promise<{ default: HandlerFactory }> | undefined;
-  const once = (): Promise<{ default: HandlerFactory }> => (loaded ??= load());
+  // A failed import (a file briefly unreadable) is tried again by the next request, not remembered.
+  const once = (): Promise<{ default: HandlerFactory }> =>
+    (loaded ??= load().catch((err: unknown) => {
+      loaded = undefined;
+      throw err;
+    }));
   laterModules.push(once);
   return (deps) => {
     let handler: OperationHandler | undefined;
