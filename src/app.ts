@@ -1,18 +1,23 @@
 // Builds the Koa app: small middleware, each with one job, then openapi-backend routing and validation
 // against openapi.yaml, then one handler per operationId.
 import Koa, { type Next } from 'koa';
-import { OpenAPIBackend, type Document, type Operation } from 'openapi-backend';
+import { OpenAPIBackend, type Operation } from 'openapi-backend';
 import type { ErrorObject } from 'ajv';
 import { contract, describeAjvError } from './contract.js';
+import { preparedRequestValidators, routerOptions } from './requestValidators.js';
 import { ApiError, shuttingDown, toApiError, isClientGone } from './http/errors.js';
 import { ERROR_SHAPES, isErrorShapeName, type ErrorShape } from './http/errorShapes.js';
 import { jsonBody } from './http/body.js';
+import { answerJson } from './http/answer.js';
 import { formObject, type SchemaNode } from './http/multipart.js';
 import { requireKeys } from './http/auth.js';
 import { isServerPath } from './http/paths.js';
 import { recordRequests } from './http/record.js';
 import { randomId, type AppContext, type RequestState } from './http/request.js';
 import type { Deps, OperationHandler } from './handlers/deps.js';
+// What the first requests of a benchmark need is imported with the app; every other operation's module (and
+// what it alone uses: fast-png, the YAML parser, the telemetry pages) on its first request, or once the
+// server has answered its first request (see `warm` below). Importing them all took ~100 ms of a start.
 import createChatCompletion from './handlers/createChatCompletion.js';
 import createCompletion from './handlers/createCompletion.js';
 import listModels from './handlers/listModels.js';
@@ -20,45 +25,34 @@ import retrieveModel from './handlers/retrieveModel.js';
 import configure from './handlers/configure.js';
 import getHealth from './handlers/getHealth.js';
 import getRoot from './handlers/getRoot.js';
-import getMetrics from './handlers/getMetrics.js';
-import getDocs from './handlers/getDocs.js';
-import getOpenApiYaml from './handlers/getOpenApiYaml.js';
-import getOpenApiJson from './handlers/getOpenApiJson.js';
-// Rankings: NVIDIA NIM, Hugging Face TEI, Cohere v2 and v1.
-import createRanking from './handlers/createRanking.js';
-import teiRerank from './handlers/teiRerank.js';
-import cohereRerank from './handlers/cohereRerank.js';
-import cohereRerankV1 from './handlers/cohereRerankV1.js';
-// Embeddings: OpenAI's (and vLLM's chat shape), and the chat-shaped path.
-import createEmbedding from './handlers/createEmbedding.js';
-import createChatEmbedding from './handlers/createChatEmbedding.js';
-// Hugging Face TGI: /generate, /generate_stream, POST / and /info.
-import tgiGenerate from './handlers/tgiGenerate.js';
-import tgiGenerateStream from './handlers/tgiGenerateStream.js';
-import tgiCompatGenerate from './handlers/tgiCompatGenerate.js';
-import tgiGetInfo from './handlers/tgiGetInfo.js';
-// Telemetry: the engines' metrics pages and the DCGM exporters.
-import getVllmMetrics from './handlers/getVllmMetrics.js';
-import getSglangMetrics from './handlers/getSglangMetrics.js';
-import getTrtllmMetrics from './handlers/getTrtllmMetrics.js';
-import getDynamoFrontendMetrics from './handlers/getDynamoFrontendMetrics.js';
-import getDynamoPrefillMetrics from './handlers/getDynamoPrefillMetrics.js';
-import getDynamoDecodeMetrics from './handlers/getDynamoDecodeMetrics.js';
-import getDcgmMetrics from './handlers/getDcgmMetrics.js';
-// Images: OpenAI's image generation, and the PNG files behind its URLs.
-import createImage from './handlers/createImage.js';
-import getImageFile from './handlers/getImageFile.js';
-import createImageEdit from './handlers/createImageEdit.js';
-// AIPerf's test fixtures: NIM image retrieval, SOLIDO RAG, the custom multimodal API.
-import nimImageRetrieval from './handlers/nimImageRetrieval.js';
-import solidoRagPrompt from './handlers/solidoRagPrompt.js';
-import customMultimodal from './handlers/customMultimodal.js';
-// Audio: OpenAI's transcription of an uploaded file.
-import createTranscription from './handlers/createTranscription.js';
 import type { Operations } from './types.js';
 
+type HandlerFactory = (deps: Deps) => OperationHandler;
+
+/** Handler modules imported on their first request, or when the server warms up after its first answer. */
+const laterModules: Array<() => Promise<unknown>> = [];
+
+/** The factory of a handler whose module is imported when it is first needed. */
+function later(load: () => Promise<{ default: HandlerFactory }>): HandlerFactory {
+  let loaded: Promise<{ default: HandlerFactory }> | undefined;
+  // A failed import (a file briefly unreadable) is tried again by the next request, not remembered.
+  const once = (): Promise<{ default: HandlerFactory }> =>
+    (loaded ??= load().catch((err: unknown) => {
+      loaded = undefined;
+      throw err;
+    }));
+  laterModules.push(once);
+  return (deps) => {
+    let handler: OperationHandler | undefined;
+    return async (ctx, params) => {
+      handler ??= (await once()).default(deps);
+      return handler(ctx, params);
+    };
+  };
+}
+
 /** One handler factory per operationId of openapi.yaml; the type makes a missing one a compile error. */
-const HANDLERS: Record<keyof Operations, (deps: Deps) => OperationHandler> = {
+const HANDLERS: Record<keyof Operations, HandlerFactory> = {
   createChatCompletion,
   createCompletion,
   listModels,
@@ -66,34 +60,41 @@ const HANDLERS: Record<keyof Operations, (deps: Deps) => OperationHandler> = {
   configure,
   getHealth,
   getRoot,
-  getDocs,
-  getOpenApiYaml,
-  getOpenApiJson,
-  getMetrics,
-  createRanking,
-  teiRerank,
-  cohereRerank,
-  cohereRerankV1,
-  tgiGenerate,
-  tgiGenerateStream,
-  tgiCompatGenerate,
-  tgiGetInfo,
-  createEmbedding,
-  createChatEmbedding,
-  getVllmMetrics,
-  getSglangMetrics,
-  getTrtllmMetrics,
-  getDynamoFrontendMetrics,
-  getDynamoPrefillMetrics,
-  getDynamoDecodeMetrics,
-  getDcgmMetrics,
-  createImage,
-  getImageFile,
-  nimImageRetrieval,
-  solidoRagPrompt,
-  customMultimodal,
-  createTranscription,
-  createImageEdit,
+  getDocs: later(() => import('./handlers/getDocs.js')),
+  getOpenApiYaml: later(() => import('./handlers/getOpenApiYaml.js')),
+  getOpenApiJson: later(() => import('./handlers/getOpenApiJson.js')),
+  // Rankings: NVIDIA NIM, Hugging Face TEI, Cohere v2 and v1.
+  createRanking: later(() => import('./handlers/createRanking.js')),
+  teiRerank: later(() => import('./handlers/teiRerank.js')),
+  cohereRerank: later(() => import('./handlers/cohereRerank.js')),
+  cohereRerankV1: later(() => import('./handlers/cohereRerankV1.js')),
+  // Hugging Face TGI: /generate, /generate_stream, POST / and /info.
+  tgiGenerate: later(() => import('./handlers/tgiGenerate.js')),
+  tgiGenerateStream: later(() => import('./handlers/tgiGenerateStream.js')),
+  tgiCompatGenerate: later(() => import('./handlers/tgiCompatGenerate.js')),
+  tgiGetInfo: later(() => import('./handlers/tgiGetInfo.js')),
+  // Embeddings: OpenAI's (and vLLM's chat shape), and the chat-shaped path.
+  createEmbedding: later(() => import('./handlers/createEmbedding.js')),
+  createChatEmbedding: later(() => import('./handlers/createChatEmbedding.js')),
+  // Telemetry: this server's metrics, the engines' metrics pages and the DCGM exporters.
+  getMetrics: later(() => import('./handlers/getMetrics.js')),
+  getVllmMetrics: later(() => import('./handlers/getVllmMetrics.js')),
+  getSglangMetrics: later(() => import('./handlers/getSglangMetrics.js')),
+  getTrtllmMetrics: later(() => import('./handlers/getTrtllmMetrics.js')),
+  getDynamoFrontendMetrics: later(() => import('./handlers/getDynamoFrontendMetrics.js')),
+  getDynamoPrefillMetrics: later(() => import('./handlers/getDynamoPrefillMetrics.js')),
+  getDynamoDecodeMetrics: later(() => import('./handlers/getDynamoDecodeMetrics.js')),
+  getDcgmMetrics: later(() => import('./handlers/getDcgmMetrics.js')),
+  // Images: OpenAI's image generation, and the PNG files behind its URLs.
+  createImage: later(() => import('./handlers/createImage.js')),
+  getImageFile: later(() => import('./handlers/getImageFile.js')),
+  createImageEdit: later(() => import('./handlers/createImageEdit.js')),
+  // AIPerf's test fixtures: NIM image retrieval, SOLIDO RAG, the custom multimodal API.
+  nimImageRetrieval: later(() => import('./handlers/nimImageRetrieval.js')),
+  solidoRagPrompt: later(() => import('./handlers/solidoRagPrompt.js')),
+  customMultimodal: later(() => import('./handlers/customMultimodal.js')),
+  // Audio: OpenAI's transcription of an uploaded file.
+  createTranscription: later(() => import('./handlers/createTranscription.js')),
 };
 
 export async function createApp(deps: Deps): Promise<Koa<RequestState>> {
@@ -169,7 +170,7 @@ function errors(deps: Deps, shapeOf: (path: string) => ErrorShape) {
       const shape = shapeOf(ctx.path);
       ctx.status = shape.status?.(e) ?? e.status;
       ctx.set(e.headers);
-      ctx.body = shape.body(e);
+      answerJson(ctx, shape.body(e));
     }
   };
 }
@@ -194,6 +195,9 @@ interface Router {
   shapeOf: (path: string) => ErrorShape;
 }
 
+/** How long after the app is built the validators start compiling if no request has been answered before. */
+const WARM_AFTER_MS = 1000;
+
 const NO_QUERY: Readonly<Record<string, string>> = Object.freeze({});
 
 /**
@@ -202,14 +206,9 @@ const NO_QUERY: Readonly<Record<string, string>> = Object.freeze({});
  * stage; calling the router and the validators directly does the same checks once.
  */
 async function createRouter(deps: Deps): Promise<Router> {
-  const api = new OpenAPIBackend({
-    definition: structuredClone(contract()) as unknown as Document,
-    quick: true,
-    // The contract is checked by `npm run lint:spec` and the contract tests; checking every schema against
-    // JSON Schema's meta-schema again at each start took longer than compiling them.
-    ajvOpts: { strict: false, allErrors: false, validateSchema: false },
-  });
+  const api = new OpenAPIBackend(routerOptions());
   await api.init();
+  for (const [operationId, validators] of preparedRequestValidators()) api.validator.requestValidators[operationId] = validators;
   // openapi-backend rebuilds its operation list (lodash over every path) on each match and each validator
   // lookup; the contract never changes after init, so build it once.
   const operations = api.router.getOperations();
@@ -240,17 +239,33 @@ async function createRouter(deps: Deps): Promise<Router> {
   const shapeOf = (path: string): ErrorShape => shapedPaths.find((s) => s.pattern.test(path))?.shape ?? ERROR_SHAPES.openai;
   const handlers = new Map<string, OperationHandler>();
   for (const [operationId, factory] of Object.entries(HANDLERS)) handlers.set(operationId, factory(deps));
-  // Compiling every validator takes 0.7 s: too long to wait for before listening. They compile one operation per
-  // turn of the event loop from now on, so that a request seldom pays for its own (one that comes first compiles
-  // its operation's on the spot, as openapi-backend does lazily), and no turn holds the loop for longer than one.
+  // Compiling every validator takes 0.2-0.7 s: too long to wait for before the first answer. A request whose
+  // operation's validators are not compiled yet compiles them on the spot (as openapi-backend does lazily); the
+  // rest compile one operation per turn of the event loop, so that no turn holds the loop for longer than one,
+  // then the handler modules not imported yet load, and all this only once the server has answered its first
+  // request or has been up a second. Started at once, they took the CPU from the tokenizer's loading and
+  // delayed the first answer by as much.
   const pending = operations.flatMap((op) => (op.operationId ? [op.operationId] : []));
+  const modules = [...laterModules];
   const warm = (): void => {
     const next = pending.shift();
-    if (next === undefined) return;
-    api.validator.getRequestValidatorsForOperation(next);
+    if (next !== undefined) api.validator.getRequestValidatorsForOperation(next);
+    else {
+      const load = modules.shift();
+      if (load === undefined) return;
+      // An import that fails is the request's to report, when one comes.
+      void load().catch(() => undefined);
+    }
     setImmediate(warm).unref();
   };
-  setImmediate(warm).unref();
+  let warming = false;
+  const startWarming = (): void => {
+    if (warming) return;
+    warming = true;
+    clearTimeout(idle);
+    setImmediate(warm).unref();
+  };
+  const idle = setTimeout(startWarming, WARM_AFTER_MS).unref();
 
   /**
    * The body the operation's schema validates: a JSON body as read, a form as the object its fields stand for.
@@ -298,6 +313,7 @@ async function createRouter(deps: Deps): Promise<Router> {
     }
     const handle = handlers.get(operationId);
     if (!handle) throw new ApiError(501, `Operation ${operationId} has no handler.`, null, 'not_implemented');
+    if (!warming) ctx.res.once('close', startWarming);
     return handle(ctx, path);
   };
   return { dispatch, shapeOf };

@@ -3,6 +3,8 @@
 // The command line is read by node:util's parseArgs: strict (unknown flags and stray words are refused with
 // one line), every flag repeatable with the last one winning, and --no-<flag> for each boolean.
 // Priority: command line > MOCK_SERVER_* environment > defaults (openapi.yaml).
+// First: the modules imported after it may load from the compiled-code cache (Node 22.1+).
+import './compileCache.js';
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { aliasEnv, ALIASES, allowedValues, defaultSettings, parseListItem, parseSettingText, SETTINGS, SHORTCUTS, SettingError, validateSettings, settingSchema, type SettingSpec } from './settings.js';

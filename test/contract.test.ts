@@ -307,4 +307,95 @@ describe('the prepared contract the build stores beside the code', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test('its settings validator, stored as code, is used and gives the compiled validator’s verdicts and errors', async () => {
+    const { compiledValidator, componentValidator, preparedContractPath, preparedValidatorsPath } = await import('../src/contract.js');
+    const { defaultSettings, SETTINGS } = await import('../src/settings.js');
+    const { createHash } = await import('node:crypto');
+    const { createRequire } = await import('node:module');
+    const stored = createRequire(import.meta.url)(preparedValidatorsPath(preparedContractPath)) as { sha256: string };
+    assert.equal(stored.sha256, createHash('sha256').update(readFileSync(contractPath, 'utf8')).digest('hex'), 'made from today’s openapi.yaml');
+    const prepared = componentValidator('Settings');
+    const compiled = compiledValidator('Settings');
+    assert.notEqual(prepared, compiled, 'the stored validator, not one compiled at start');
+    const defaults = defaultSettings() as unknown as Record<string, unknown>;
+    const candidates: unknown[] = [defaults, { ...defaults, surprise: 1 }, Object.fromEntries(Object.entries(defaults).slice(1)), null, 'settings'];
+    for (const s of SETTINGS) {
+      for (const v of ['x', '', -1, 0, 1.5, 1e12, null, true, [], ['Qwen/Qwen3-0.6B'], [1], {}]) candidates.push({ ...defaults, [s.name]: v });
+    }
+    let refused = 0;
+    for (const c of candidates) {
+      const verdict = prepared(c);
+      assert.equal(verdict, compiled(c), JSON.stringify(c));
+      assert.deepEqual(prepared.errors ?? null, compiled.errors ?? null, JSON.stringify(c));
+      if (!verdict) refused++;
+    }
+    assert.ok(refused > SETTINGS.length * 5, `only ${refused} candidates refused`);
+  });
+});
+
+describe('the request validators the build stores for the completions', () => {
+  test('are made from today’s contract, and give the verdicts, errors and coercions of the ones openapi-backend compiles', async () => {
+    const { OpenAPIBackend } = await import('openapi-backend');
+    const { preparedRequestValidators, routerOptions, STORED_OPERATIONS } = await import('../src/requestValidators.js');
+    const stored = preparedRequestValidators();
+    assert.deepEqual([...stored.keys()], [...STORED_OPERATIONS], 'made by the build from today’s openapi.yaml');
+    const api = new OpenAPIBackend(routerOptions());
+    await api.init();
+    const messages = [{ role: 'user', content: 'Hi' }];
+    const bodies: Record<(typeof STORED_OPERATIONS)[number], unknown[]> = {
+      createChatCompletion: [
+        { model: 'm', messages },
+        { model: 'm', messages, stream: true, stream_options: { include_usage: true }, max_tokens: 8, temperature: 0.5, n: 2, seed: 1 },
+        { model: 'm', messages: [{ role: 'user', content: [{ type: 'text', text: 'Hi' }, { type: 'image_url', image_url: { url: 'data:,' } }] }] },
+        { model: 'm', messages: [{ role: 'tool', content: 'x', tool_call_id: 'c' }, { role: 'assistant', content: null, tool_calls: [] }] },
+        {},
+        { model: 1, messages },
+        { model: 'm' },
+        { model: 'm', messages: 'Hi' },
+        { model: 'm', messages: [{ role: 'nobody', content: 'Hi' }] },
+        { model: 'm', messages, max_tokens: -1 },
+        { model: 'm', messages, stream: 'yes' },
+        { model: 'm', messages, temperature: 9 },
+        { model: 'm', messages, surprise: true },
+        null,
+        [],
+      ],
+      createCompletion: [
+        { model: 'm', prompt: 'Hi' },
+        { model: 'm', prompt: ['a', 'b'], max_tokens: 4, echo: true, stream: true },
+        { model: 'm', prompt: [1, 2, 3] },
+        { model: 'm', prompt: [[1, 2], [3]] },
+        {},
+        { model: 'm' },
+        { model: 'm', prompt: 5 },
+        { model: 'm', prompt: 'Hi', max_tokens: 'many' },
+        { model: 'm', prompt: 'Hi', n: 0 },
+        { model: 'm', prompt: 'Hi', surprise: true },
+      ],
+    };
+    const headers = [{ 'content-type': 'application/json' }, { 'content-type': 'application/json', authorization: 'Bearer k', 'x-request-id': 'r' }, {}];
+    let refused = 0;
+    for (const operationId of STORED_OPERATIONS) {
+      const ours = stored.get(operationId)!;
+      const theirs = api.validator.getRequestValidatorsForOperation(operationId)!;
+      assert.equal(ours.length, theirs.length);
+      for (const body of bodies[operationId]) {
+        for (const header of headers) {
+          const input = { path: {}, query: {}, header, cookie: {}, requestBody: body };
+          for (let i = 0; i < ours.length; i++) {
+            const a = structuredClone(input);
+            const b = structuredClone(input);
+            const verdict = ours[i]!(a);
+            const what = `${operationId} validator ${i}: ${JSON.stringify(input)}`;
+            assert.equal(verdict, theirs[i]!(b), what);
+            assert.deepEqual(ours[i]!.errors ?? null, theirs[i]!.errors ?? null, what);
+            assert.deepEqual(a, b, `${what}: the same coercions`);
+            if (!verdict) refused++;
+          }
+        }
+      }
+    }
+    assert.ok(refused >= 30, `only ${refused} refusals`);
+  });
 });

@@ -102,6 +102,8 @@ describe('the npm package', { timeout: 180_000 }, () => {
       'dist/src/client.d.ts',
       'dist/generated/openapi.d.ts',
       'dist/generated/contract.json',
+      'dist/generated/validators.cjs',
+      'dist/generated/request-validators.createChatCompletion.cjs',
       'generated/openapi.d.ts',
     ]) {
       assert.ok(files.includes(f), `${f} is in the package`);

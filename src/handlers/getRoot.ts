@@ -3,6 +3,7 @@ import { publicSettings } from '../settings.js';
 import { contract } from '../contract.js';
 import type { Deps, OperationHandler } from './deps.js';
 import type { RootBody } from '../types.js';
+import { answerJson } from '../http/answer.js';
 
 export default function getRoot(deps: Deps): OperationHandler {
   const doc = contract();
@@ -17,6 +18,6 @@ export default function getRoot(deps: Deps): OperationHandler {
       endpoints,
       settings: publicSettings(deps.store.current),
     };
-    ctx.body = body;
+    answerJson(ctx, body);
   };
 }

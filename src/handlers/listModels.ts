@@ -2,6 +2,7 @@
 import { ApiError } from '../http/errors.js';
 import type { Deps, OperationHandler } from './deps.js';
 import type { Model, ModelList, Settings } from '../types.js';
+import { answerJson } from '../http/answer.js';
 
 export const OWNER = 'aiperf-mock-server';
 
@@ -22,6 +23,6 @@ export default function listModels(deps: Deps): OperationHandler {
   return (ctx) => {
     refuseWhenDisabled(ctx.state.settings, ctx.method, ctx.path);
     const body: ModelList = { object: 'list', data: servedModels(deps, ctx.state.settings) };
-    ctx.body = body;
+    answerJson(ctx, body);
   };
 }

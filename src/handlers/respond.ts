@@ -15,6 +15,7 @@ import type { AppContext } from '../http/request.js';
 import type { RequestMetrics } from '../metrics.js';
 import type { Deps } from './deps.js';
 import type { FinishReason, Usage } from '../types.js';
+import { answerJson } from '../http/answer.js';
 
 export type TokenKind = 'reasoning' | 'content';
 
@@ -176,7 +177,7 @@ export async function respondOnce(ctx: AppContext, deps: Deps, job: OnceJob): Pr
     if (!admitted) return;
     try {
       if (!(await waitFor(ctx, admitted.start + (forced.ttft ?? job.latency), metrics, onEnd))) return;
-      ctx.body = job.body();
+      answerJson(ctx, job.body());
       metrics.finished('stop', performance.now());
     } finally {
       admitted.release();
@@ -404,7 +405,9 @@ async function respondWhole(
     }
     return out;
   });
-  ctx.body = format.whole(outputs, finalUsage(g));
+  const whole = format.whole(outputs, finalUsage(g));
+  if (typeof whole === 'string') ctx.body = whole;
+  else answerJson(ctx, whole);
   for (let k = 0; k < p.count; k++) metrics.sent(tokensInFrame(g, k), due[k]!);
   metrics.finished(g.plans[0]?.finishReason ?? 'stop', performance.now());
 }

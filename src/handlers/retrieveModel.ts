@@ -2,6 +2,7 @@
 import { ApiError } from '../http/errors.js';
 import { refuseWhenDisabled, servedModels } from './listModels.js';
 import type { Deps, OperationHandler } from './deps.js';
+import { answerJson } from '../http/answer.js';
 
 export default function retrieveModel(deps: Deps): OperationHandler {
   return (ctx, params) => {
@@ -10,6 +11,6 @@ export default function retrieveModel(deps: Deps): OperationHandler {
     const id = decodeURIComponent(params['model'] ?? '');
     const model = servedModels(deps, ctx.state.settings).find((m) => m.id === id);
     if (!model) throw new ApiError(404, `The model '${id}' does not exist.`, 'model', 'model_not_found');
-    ctx.body = model;
+    answerJson(ctx, model);
   };
 }

@@ -6,7 +6,6 @@ import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { createRequire } from 'node:module';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { downloadFileToCacheDir } from '@huggingface/hub';
 import { withDownloadProgress } from './progress.js';
 import { VocabularyPieces, type TokenPieces } from './detokenizer.js';
 import { Lru } from './lru.js';
@@ -16,7 +15,7 @@ import { ChatTemplate } from './chatTemplate.js';
 import { SafeContent, ShapedChat, type ShapeStats } from './chatShape.js';
 import { SectionCounter } from './sectionCount.js';
 import { prepareBpe, tokenizerFromPrepared } from './preparedBpe.js';
-import { readTables, tableKey, writeTables } from './tableCache.js';
+import { fileStatus, knownKey, readTables, rememberKey, tableKey, writeTables } from './tableCache.js';
 import { OFF_THREAD_CHARS, offThread, type EncodeWorker } from './encodeWorker.js';
 import type { Logger } from '../log.js';
 
@@ -90,8 +89,8 @@ export function hubOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): HubOpti
 interface TokenizerFiles {
   /** The folder the files were read from: the encode worker reads them again there. */
   dir: string;
-  /** tokenizer.json as read: parsed only when no prepared tables for it are stored. */
-  tokenizer: Buffer;
+  /** tokenizer.json's path: read only when the key of its bytes is not known or no tables for them are stored. */
+  tokenizerFile: string;
   config: Record<string, unknown>;
   chatTemplate?: string;
   source: string;
@@ -253,6 +252,8 @@ export class TokenizerRegistry {
       cacheDir: this.hub.cacheDir,
       ...(this.hub.accessToken ? { accessToken: this.hub.accessToken } : {}),
     };
+    // The hub client is imported only when a download is needed: most starts never need it.
+    const { downloadFileToCacheDir } = await import('@huggingface/hub');
     const get = async (path: string, required: boolean): Promise<string | undefined> => {
       try {
         const file = await withDownloadProgress(this.log, `${name}/${path}`, (fetch) => downloadFileToCacheDir({ ...params, path, fetch }));
@@ -327,7 +328,7 @@ function bundledFolder(pkg: string): string {
 }
 
 async function readFolder(dir: string, source: string): Promise<TokenizerFiles> {
-  const tokenizer = await readFile(join(dir, 'tokenizer.json'));
+  const tokenizerFile = join(dir, 'tokenizer.json');
   let config: Record<string, unknown> = {};
   try {
     config = JSON.parse(await readFile(join(dir, 'tokenizer_config.json'), 'utf8')) as Record<string, unknown>;
@@ -340,7 +341,7 @@ async function readFolder(dir: string, source: string): Promise<TokenizerFiles> 
   } catch {
     chatTemplate = pickTemplate(config['chat_template']);
   }
-  return { dir, tokenizer, config, chatTemplate, source };
+  return { dir, tokenizerFile, config, chatTemplate, source };
 }
 
 /** tokenizer_config.json holds one template, or a list of named ones of which "default" is the chat one. */
@@ -363,11 +364,13 @@ function tokenText(value: unknown): string | undefined {
 type PiecesJson = ConstructorParameters<typeof VocabularyPieces>[1];
 
 /**
- * The library's Tokenizer for tokenizer.json: from the prepared tables stored for these bytes, else from the
+ * The library's Tokenizer for tokenizer.json: from the prepared tables stored for its bytes, else from the
  * parsed file (storing its prepared tables for the next start), else, for what cannot be prepared, the
- * library's own construction. `steps` says which, with the milliseconds of each step.
+ * library's own construction. The key of the bytes comes from the file's status when it was hashed before
+ * (tableCache.ts), so that a start with stored tables never reads the file. `steps` says which, with the
+ * milliseconds of each step.
  */
-async function libraryTokenizer(bytes: Buffer, config: Record<string, unknown>): Promise<{ tok: Tokenizer; json: PiecesJson; steps: string }> {
+async function libraryTokenizer(file: string, config: Record<string, unknown>): Promise<{ tok: Tokenizer; json: PiecesJson; steps: string }> {
   const steps: string[] = [];
   let t = performance.now();
   const step = (what: string): void => {
@@ -375,8 +378,20 @@ async function libraryTokenizer(bytes: Buffer, config: Record<string, unknown>):
     steps.push(`${what} ${(now - t).toFixed(0)}`);
     t = now;
   };
-  const key = tableKey(bytes);
-  step('hash');
+  const status = await fileStatus(file);
+  const remembered = await knownKey(file, status);
+  step(remembered ? 'known file' : 'new file');
+  let bytes: Buffer | undefined;
+  let key: string;
+  if (remembered) key = remembered;
+  else {
+    bytes = await readFile(file);
+    step('read tokenizer.json');
+    key = tableKey(bytes);
+    step('hash');
+    // Off the critical path: the next start takes the key from the file's status.
+    setImmediate(() => void rememberKey(file, status, key));
+  }
   const stored = await readTables(key);
   step(stored ? 'stored tables' : 'no stored tables');
   const fromStored = stored && tokenizerFromPrepared(stored, config);
@@ -384,6 +399,7 @@ async function libraryTokenizer(bytes: Buffer, config: Record<string, unknown>):
     step('build');
     return { tok: fromStored, json: stored.rest, steps: steps.join(', ') };
   }
+  bytes ??= await readFile(file);
   const json: unknown = JSON.parse(bytes.toString('utf8'));
   step('parse');
   const prepared = prepareBpe(json);
@@ -410,12 +426,12 @@ function textEncoder(tok: Tokenizer, piecesJson: PiecesJson, config: Record<stri
 /** The encoder of the tokenizer in a folder, built as the registry builds it: the encode worker's. */
 export async function folderEncoder(dir: string): Promise<(text: string) => readonly number[]> {
   const files = await readFolder(dir, dir);
-  const { tok, json } = await libraryTokenizer(files.tokenizer, files.config);
+  const { tok, json } = await libraryTokenizer(files.tokenizerFile, files.config);
   return textEncoder(tok, json, files.config).encodeText;
 }
 
 async function buildTokenizer(name: string, files: TokenizerFiles, worker: EncodeWorker | undefined): Promise<{ tok: LoadedTokenizer; steps: string }> {
-  const { tok, json: piecesJson, steps } = await libraryTokenizer(files.tokenizer, files.config);
+  const { tok, json: piecesJson, steps } = await libraryTokenizer(files.tokenizerFile, files.config);
   const t0 = performance.now();
   const template = files.chatTemplate ? new ChatTemplate(files.chatTemplate) : undefined;
   const templateMs = performance.now() - t0;
