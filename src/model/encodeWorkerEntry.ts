@@ -40,7 +40,13 @@ port.on('message', (message: EncodeMessage) => {
     } catch (err) {
       reply = { invalid: err instanceof Error ? err.message : String(err) };
     }
-    port.postMessage(reply);
+    try {
+      port.postMessage(reply);
+    } catch (err) {
+      // A value nested too deeply for the structured copy (JSON.parse itself has no depth limit): the body is
+      // parsed on the server's thread instead, as it would be without a worker.
+      port.postMessage({ error: err instanceof Error ? err.message : String(err) } satisfies EncodeReply);
+    }
     return;
   }
   const request = message;
