@@ -7,9 +7,10 @@
 // Fails only on gross regressions:
 //   - any failed stream or any early token (either server: a broken reference is a broken guard);
 //   - in the new-prompt phase, a request without a new prompt (the load must be real traffic);
-//   - the mock's ITL p99 or TTFT p99 over 5 times the reference's, in both phases. (With new prompts the mock
-//     measured 2.6–6.5× before issue 10's tokenization work and 2.1–2.8× after it, on 2026-12-01; see
-//     bench/RESULTS.md for the targets of 1.25×, which npm run bench measures.)
+//   - the mock's ITL p99 or TTFT p99 over the phase's limit times the reference's. With new prompts the mock
+//     measured 2.6–6.5× before issue 10's tokenization work and 2.1–2.8× after it on 2026-12-01, but up to
+//     4.5× with CI's CPU hog on the other core: its limit is 8×, the cache hit's 5×. (The targets of 1.25× are
+//     npm run bench's; see bench/RESULTS.md.)
 // A ratio failure is measured once more before failing (the machine is shared and noisy); the correctness
 // failures are not retried.
 import type { LoadResult, Scenario } from './common.js';
@@ -25,7 +26,7 @@ interface Phase {
 }
 
 const PHASES: readonly Phase[] = [
-  { name: 'new prompts', limit: 5, prompts: (attempt) => ({ seed: seedOf(`guard ${attempt}`), isl: { mean: 100, stddev: 10 } }) },
+  { name: 'new prompts', limit: 8, prompts: (attempt) => ({ seed: seedOf(`guard ${attempt}`), isl: { mean: 100, stddev: 10 } }) },
   { name: 'cache hit', limit: 5, prompts: null },
 ];
 const DURATION_MS = 2500;
