@@ -197,6 +197,8 @@ interface Router {
 
 /** How long after the app is built the validators start compiling if no request has been answered before. */
 const WARM_AFTER_MS = 1000;
+/** How often warming looks again for a moment with no request in flight. */
+const WARM_RETRY_MS = 50;
 
 const NO_QUERY: Readonly<Record<string, string>> = Object.freeze({});
 
@@ -243,11 +245,18 @@ async function createRouter(deps: Deps): Promise<Router> {
   // operation's validators are not compiled yet compiles them on the spot (as openapi-backend does lazily); the
   // rest compile one operation per turn of the event loop, so that no turn holds the loop for longer than one,
   // then the handler modules not imported yet load, and all this only once the server has answered its first
-  // request or has been up a second. Started at once, they took the CPU from the tokenizer's loading and
+  // request or has been up a second, and only while no inference request is in flight. Started at once, they took the CPU from the tokenizer's loading and
   // delayed the first answer by as much.
   const pending = operations.flatMap((op) => (op.operationId ? [op.operationId] : []));
   const modules = [...laterModules];
   const warm = (): void => {
+    // Only while no inference request is in flight: a slice (a validator's compile takes up to ~30 ms) would
+    // otherwise delay a stream's next token or a burst's admission. Under steady traffic nothing warms, and an
+    // operation's first request compiles its own validators, as it would without any warming.
+    if (deps.inflight.size > 0) {
+      setTimeout(warm, WARM_RETRY_MS).unref();
+      return;
+    }
     const next = pending.shift();
     if (next !== undefined) api.validator.getRequestValidatorsForOperation(next);
     else {
