@@ -132,7 +132,8 @@ export interface paths {
         };
         /**
          * List the models served
-         * @description The preloaded models and the fallback tokenizer's model, each served under its own name.
+         * @description The preloaded models and the fallback tokenizer's model, each served under its own name, with the
+         *     fields vLLM's entries carry (`root`, `parent`, `max_model_len`, `permission`, `owned_by: vllm`).
          */
         get: operations["listModels"];
         put?: never;
@@ -883,8 +884,11 @@ export interface components {
             type: string;
             /** @description The request field at fault, if one is. */
             param: string | null;
-            /** @description A machine-readable code, such as `model_not_found`. */
-            code: string | null;
+            /**
+             * @description A machine-readable code, such as `model_not_found`; vLLM's own refusals (the context window, see
+             *     the `max_model_len` setting) carry the HTTP status as an integer instead, with `type: BadRequestError`.
+             */
+            code: string | number | null;
         };
         /**
          * @description TCP port to listen on; 0 picks a free one.
@@ -1044,6 +1048,14 @@ export interface components {
          * @default null
          */
         AdminKey: string | null;
+        /**
+         * @description The model's context window in tokens, as vLLM's `--max-model-len`: a chat or completion request whose
+         *     prompt tokens plus `max_tokens` (or `max_completion_tokens`) exceed it, or whose prompt alone reaches it
+         *     when no cap is given, is refused with vLLM's 400; without a cap the answer may take the rest of the window.
+         *     `/v1/models` and `/tokenize` report it.
+         * @default 32768
+         */
+        MaxModelLen: number;
         /**
          * @description Answer 404 on GET /v1/models and /v1/models/{model}, as a server without a models route (the later AIPerf mock's --disable-models-endpoint).
          * @default false
@@ -1219,6 +1231,7 @@ export interface components {
             configure: components["schemas"]["ConfigureEnabled"];
             shutdown_timeout: components["schemas"]["ShutdownTimeout"];
             disable_models_endpoint: components["schemas"]["DisableModelsEndpoint"];
+            max_model_len: components["schemas"]["MaxModelLen"];
             auth_header_name: components["schemas"]["AuthHeaderName"];
             record_requests: components["schemas"]["RecordRequests"];
             reasoning_by_model: components["schemas"]["ReasoningByModel"];
@@ -1285,6 +1298,7 @@ export interface components {
             image_retrieval_base_latency?: components["schemas"]["ImageRetrievalBaseLatency"];
             image_retrieval_per_image_latency?: components["schemas"]["ImageRetrievalPerImageLatency"];
             disable_models_endpoint?: components["schemas"]["DisableModelsEndpoint"];
+            max_model_len?: components["schemas"]["MaxModelLen"];
             auth_header_name?: components["schemas"]["AuthHeaderName"];
             reasoning_by_model?: components["schemas"]["ReasoningByModel"];
         };
@@ -1502,12 +1516,37 @@ export interface components {
             }[];
             usage?: components["schemas"]["CompletionUsage"];
         };
+        /** @description A served model as vLLM lists it (its ModelCard): OpenAI's fields and vLLM's extras. */
         Model: {
             id: string;
             /** @constant */
             object: "model";
             created: number;
-            owned_by: string;
+            /** @constant */
+            owned_by: "vllm";
+            /** @description The model's name or path: its id here, as a model is served under its own name. */
+            root: string;
+            /** @description The base model of a LoRA adapter; null for a base model. */
+            parent: null;
+            /** @description The context window in tokens (the max_model_len setting). */
+            max_model_len: number;
+            permission: components["schemas"]["ModelPermission"][];
+        };
+        /** @description vLLM's fixed permission entry of a model (OpenAI's retired field, kept for old clients). */
+        ModelPermission: {
+            id: string;
+            /** @constant */
+            object: "model_permission";
+            created: number;
+            allow_create_engine: boolean;
+            allow_sampling: boolean;
+            allow_logprobs: boolean;
+            allow_search_indices: boolean;
+            allow_view: boolean;
+            allow_fine_tuning: boolean;
+            organization: string;
+            group: null;
+            is_blocking: boolean;
         };
         ListModelsResponse: {
             /** @constant */
@@ -2253,16 +2292,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "error": {
-                 *         "message": "max_tokens: must be >= 1",
-                 *         "type": "invalid_request_error",
-                 *         "param": "max_tokens",
-                 *         "code": null
-                 *       }
-                 *     }
-                 */
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
@@ -2786,7 +2815,26 @@ export interface operations {
                      *           "id": "Qwen/Qwen3-0.6B",
                      *           "object": "model",
                      *           "created": 1764270000,
-                     *           "owned_by": "aiperf-mock-server"
+                     *           "owned_by": "vllm",
+                     *           "root": "Qwen/Qwen3-0.6B",
+                     *           "parent": null,
+                     *           "max_model_len": 32768,
+                     *           "permission": [
+                     *             {
+                     *               "id": "modelperm-5c0f4d5e0a2b4c7e9d1f3a6b8c0e2d4f",
+                     *               "object": "model_permission",
+                     *               "created": 1764270000,
+                     *               "allow_create_engine": false,
+                     *               "allow_sampling": true,
+                     *               "allow_logprobs": true,
+                     *               "allow_search_indices": false,
+                     *               "allow_view": true,
+                     *               "allow_fine_tuning": false,
+                     *               "organization": "*",
+                     *               "group": null,
+                     *               "is_blocking": false
+                     *             }
+                     *           ]
                      *         }
                      *       ]
                      *     }
@@ -2821,7 +2869,26 @@ export interface operations {
                      *       "id": "Qwen/Qwen3-0.6B",
                      *       "object": "model",
                      *       "created": 1764270000,
-                     *       "owned_by": "aiperf-mock-server"
+                     *       "owned_by": "vllm",
+                     *       "root": "Qwen/Qwen3-0.6B",
+                     *       "parent": null,
+                     *       "max_model_len": 32768,
+                     *       "permission": [
+                     *         {
+                     *           "id": "modelperm-5c0f4d5e0a2b4c7e9d1f3a6b8c0e2d4f",
+                     *           "object": "model_permission",
+                     *           "created": 1764270000,
+                     *           "allow_create_engine": false,
+                     *           "allow_sampling": true,
+                     *           "allow_logprobs": true,
+                     *           "allow_search_indices": false,
+                     *           "allow_view": true,
+                     *           "allow_fine_tuning": false,
+                     *           "organization": "*",
+                     *           "group": null,
+                     *           "is_blocking": false
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/json": components["schemas"]["Model"];
@@ -3736,6 +3803,7 @@ export interface operations {
                      *         "configure": true,
                      *         "shutdown_timeout": 10,
                      *         "disable_models_endpoint": false,
+                     *         "max_model_len": 32768,
                      *         "auth_header_name": "Authorization",
                      *         "record_requests": null,
                      *         "reasoning_by_model": false,
@@ -3832,6 +3900,7 @@ export interface operations {
                      *         "configure": true,
                      *         "shutdown_timeout": 10,
                      *         "disable_models_endpoint": false,
+                     *         "max_model_len": 32768,
                      *         "auth_header_name": "Authorization",
                      *         "record_requests": null,
                      *         "reasoning_by_model": false,
@@ -4197,6 +4266,7 @@ export interface operations {
                      *         "configure": true,
                      *         "shutdown_timeout": 10,
                      *         "disable_models_endpoint": false,
+                     *         "max_model_len": 32768,
                      *         "auth_header_name": "Authorization",
                      *         "record_requests": null,
                      *         "reasoning_by_model": false,

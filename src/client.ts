@@ -126,7 +126,7 @@ export class MockServerError extends Error {
     return this.body.error.param;
   }
 
-  get code(): string | null {
+  get code(): string | number | null {
     return this.body.error.code;
   }
 }
@@ -308,8 +308,8 @@ export function createMockClient(baseUrl: string, options: Omit<ClientOptions, '
       unwrap(await api.POST('/v1/chat/completions', { ...init(o), body: { ...body, stream: false } })) as ChatResponse,
     createCompletion: async (body, o) =>
       unwrap(await api.POST('/v1/completions', { ...init(o), body: { echo: false, ...body, stream: false } })) as CompletionResponse,
-    listModels: async (o) => unwrap(await api.GET('/v1/models', init(o))),
-    retrieveModel: async (model, o) => unwrap(await api.GET('/v1/models/{model}', { ...init(o), params: { path: { model } } })),
+    listModels: async (o) => unwrap(await api.GET('/v1/models', init(o))) as ModelList,
+    retrieveModel: async (model, o) => unwrap(await api.GET('/v1/models/{model}', { ...init(o), params: { path: { model } } })) as Model,
     configure: async (patch, o) => unwrap(await api.POST('/configure', { ...init(o), body: patch })),
     getHealth: async (o) => unwrap(await api.GET('/health', init(o))),
     getRoot: async (o) => unwrap(await api.GET('/', init(o))),
