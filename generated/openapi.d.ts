@@ -123,6 +123,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tokenize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Tokenize a prompt or a chat (vLLM)
+         * @description vLLM's `/tokenize`: the token ids of `prompt`, or of `messages` rendered by the model's chat template
+         *     (the same count as a chat's `usage.prompt_tokens`), with the real tokenizer. `add_special_tokens` adds
+         *     what the tokenizer adds around a text (Llama 3's `<|begin_of_text|>`; Qwen3 adds none); it defaults to
+         *     true for a prompt and false for a chat, whose template writes its own. `token_strs` are the vocabulary's
+         *     strings of the ids when `return_token_strs` is true, else null.
+         */
+        post: operations["tokenize"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/detokenize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn token ids back into text (vLLM)
+         * @description vLLM's `/detokenize`: the text of `tokens` with the real tokenizer; `detokenize` of `tokenize`'s ids gives
+         *     the prompt back. An id outside the vocabulary is a 400.
+         */
+        post: operations["detokenize"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/models": {
         parameters: {
             query?: never;
@@ -1553,6 +1598,43 @@ export interface components {
             object: "list";
             data: components["schemas"]["Model"][];
         };
+        TokenizeRequest: components["schemas"]["TokenizePromptRequest"] | components["schemas"]["TokenizeChatRequest"];
+        TokenizePromptRequest: {
+            model?: components["schemas"]["ModelName"];
+            prompt: string;
+            /** @default true */
+            add_special_tokens: boolean;
+            /** @default false */
+            return_token_strs: boolean | null;
+        };
+        TokenizeChatRequest: {
+            model?: components["schemas"]["ModelName"];
+            messages: components["schemas"]["ChatMessage"][];
+            /** @default true */
+            add_generation_prompt: boolean;
+            /**
+             * @description Render the last message open, to be continued (not with add_generation_prompt: vLLM refuses both).
+             * @default false
+             */
+            continue_final_message: boolean;
+            /** @default false */
+            add_special_tokens: boolean;
+            /** @default false */
+            return_token_strs: boolean | null;
+        };
+        TokenizeResponse: {
+            count: number;
+            max_model_len: number;
+            tokens: number[];
+            token_strs: string[] | null;
+        };
+        DetokenizeRequest: {
+            model?: components["schemas"]["ModelName"];
+            tokens: number[];
+        };
+        DetokenizeResponse: {
+            prompt: string;
+        };
         /**
          * @description A string, an array of strings, an array of token ids, or an array of arrays of token ids (one array's
          *     items all of one kind); at most 2,048 inputs, none empty.
@@ -2789,6 +2871,88 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    tokenize: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TokenizeRequest"];
+            };
+        };
+        responses: {
+            /** @description The tokens. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "max_model_len": 32768,
+                     *       "tokens": [
+                     *         9707,
+                     *         1879
+                     *       ],
+                     *       "token_strs": [
+                     *         "Hello",
+                     *         "Ġworld"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TokenizeResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    detokenize: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "model": "Qwen/Qwen3-0.6B",
+                 *       "tokens": [
+                 *         9707,
+                 *         1879
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["DetokenizeRequest"];
+            };
+        };
+        responses: {
+            /** @description The text. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "prompt": "Hello world"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DetokenizeResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
             default: components["responses"]["Error"];
         };
     };

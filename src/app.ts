@@ -95,6 +95,9 @@ const HANDLERS: Record<keyof Operations, HandlerFactory> = {
   customMultimodal: later(() => import('./handlers/customMultimodal.js')),
   // Audio: OpenAI's transcription of an uploaded file.
   createTranscription: later(() => import('./handlers/createTranscription.js')),
+  // vLLM's own tokenizer routes.
+  tokenize: later(() => import('./handlers/tokenize.js')),
+  detokenize: later(() => import('./handlers/detokenize.js')),
 };
 
 export async function createApp(deps: Deps): Promise<Koa<RequestState>> {

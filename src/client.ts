@@ -8,6 +8,10 @@ import type {
   ChatChunk,
   ChatRequest,
   ChatResponse,
+  DetokenizeRequest,
+  DetokenizeResponse,
+  TokenizeRequest,
+  TokenizeResponse,
   CompletionChunk,
   CompletionRequest,
   CompletionResponse,
@@ -141,6 +145,8 @@ export interface MockClient extends OperationMethods {
   retrieveModel(model: string, options?: CallOptions): Promise<Model>;
   configure(patch: ConfigureRequest, options?: CallOptions): Promise<ConfigureResponse>;
   getHealth(options?: CallOptions): Promise<HealthBody>;
+  tokenize(body: TokenizeRequest, options?: CallOptions): Promise<TokenizeResponse>;
+  detokenize(body: DetokenizeRequest, options?: CallOptions): Promise<DetokenizeResponse>;
   getRoot(options?: CallOptions): Promise<RootBody>;
   /** Prometheus metrics (text exposition format). */
   getMetrics(options?: CallOptions): Promise<string>;
@@ -312,6 +318,8 @@ export function createMockClient(baseUrl: string, options: Omit<ClientOptions, '
     retrieveModel: async (model, o) => unwrap(await api.GET('/v1/models/{model}', { ...init(o), params: { path: { model } } })) as Model,
     configure: async (patch, o) => unwrap(await api.POST('/configure', { ...init(o), body: patch })),
     getHealth: async (o) => unwrap(await api.GET('/health', init(o))),
+    tokenize: async (body, o) => unwrap(await api.POST('/tokenize', { ...init(o), body })) as TokenizeResponse,
+    detokenize: async (body, o) => unwrap(await api.POST('/detokenize', { ...init(o), body })),
     getRoot: async (o) => unwrap(await api.GET('/', init(o))),
     getMetrics: async (o) => unwrap(await api.GET('/metrics', { ...init(o), parseAs: 'text' })),
     getDocs: async (o) => unwrap(await api.GET('/docs', { ...init(o), parseAs: 'text' })),

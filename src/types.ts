@@ -96,3 +96,7 @@ export type TranscriptionUsageDuration = Schemas['TranscriptionUsageDuration'];
 export type TranscriptTextDeltaEvent = Schemas['TranscriptTextDeltaEvent'];
 export type TranscriptTextDoneEvent = Schemas['TranscriptTextDoneEvent'];
 export type CreateImageEditRequest = Schemas['CreateImageEditRequest'];
+export type TokenizeRequest = Schemas['TokenizeRequest'];
+export type TokenizeResponse = Schemas['TokenizeResponse'];
+export type DetokenizeRequest = Schemas['DetokenizeRequest'];
+export type DetokenizeResponse = Schemas['DetokenizeResponse'];
