@@ -123,6 +123,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/version": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The vLLM version whose wire this server copies
+         * @description vLLM's `/version`. The answer is the release of vLLM whose routes, fields and error messages this server
+         *     reproduces (the `max_model_len` refusals, `/tokenize`, the `/v1/models` fields), not this package's own
+         *     version (see `GET /`), so that clients that branch on vLLM's version take the path that fits.
+         */
+        get: operations["getVersion"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tokenize": {
         parameters: {
             query?: never;
@@ -1598,6 +1620,10 @@ export interface components {
             object: "list";
             data: components["schemas"]["Model"][];
         };
+        VersionResponse: {
+            /** @description A vLLM release, as vLLM's own /version reports it. */
+            version: string;
+        };
         TokenizeRequest: components["schemas"]["TokenizePromptRequest"] | components["schemas"]["TokenizeChatRequest"];
         TokenizePromptRequest: {
             model?: components["schemas"]["ModelName"];
@@ -2871,6 +2897,32 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The version. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "version": "0.12.0"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["VersionResponse"];
+                };
+            };
             default: components["responses"]["Error"];
         };
     };

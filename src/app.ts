@@ -96,6 +96,7 @@ const HANDLERS: Record<keyof Operations, HandlerFactory> = {
   // Audio: OpenAI's transcription of an uploaded file.
   createTranscription: later(() => import('./handlers/createTranscription.js')),
   // vLLM's own tokenizer routes.
+  getVersion: later(() => import('./handlers/getVersion.js')),
   tokenize: later(() => import('./handlers/tokenize.js')),
   detokenize: later(() => import('./handlers/detokenize.js')),
 };

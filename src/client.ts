@@ -12,6 +12,7 @@ import type {
   DetokenizeResponse,
   TokenizeRequest,
   TokenizeResponse,
+  VersionResponse,
   CompletionChunk,
   CompletionRequest,
   CompletionResponse,
@@ -145,6 +146,7 @@ export interface MockClient extends OperationMethods {
   retrieveModel(model: string, options?: CallOptions): Promise<Model>;
   configure(patch: ConfigureRequest, options?: CallOptions): Promise<ConfigureResponse>;
   getHealth(options?: CallOptions): Promise<HealthBody>;
+  getVersion(options?: CallOptions): Promise<VersionResponse>;
   tokenize(body: TokenizeRequest, options?: CallOptions): Promise<TokenizeResponse>;
   detokenize(body: DetokenizeRequest, options?: CallOptions): Promise<DetokenizeResponse>;
   getRoot(options?: CallOptions): Promise<RootBody>;
@@ -318,6 +320,7 @@ export function createMockClient(baseUrl: string, options: Omit<ClientOptions, '
     retrieveModel: async (model, o) => unwrap(await api.GET('/v1/models/{model}', { ...init(o), params: { path: { model } } })) as Model,
     configure: async (patch, o) => unwrap(await api.POST('/configure', { ...init(o), body: patch })),
     getHealth: async (o) => unwrap(await api.GET('/health', init(o))),
+    getVersion: async (o) => unwrap(await api.GET('/version', init(o))),
     tokenize: async (body, o) => unwrap(await api.POST('/tokenize', { ...init(o), body })) as TokenizeResponse,
     detokenize: async (body, o) => unwrap(await api.POST('/detokenize', { ...init(o), body })),
     getRoot: async (o) => unwrap(await api.GET('/', init(o))),

@@ -100,3 +100,4 @@ export type TokenizeRequest = Schemas['TokenizeRequest'];
 export type TokenizeResponse = Schemas['TokenizeResponse'];
 export type DetokenizeRequest = Schemas['DetokenizeRequest'];
 export type DetokenizeResponse = Schemas['DetokenizeResponse'];
+export type VersionResponse = Schemas['VersionResponse'];
