@@ -123,6 +123,73 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/version": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The vLLM version whose wire this server copies
+         * @description vLLM's `/version`. The answer is the release of vLLM whose routes, fields and error messages this server
+         *     reproduces (the `max_model_len` refusals, `/tokenize`, the `/v1/models` fields), not this package's own
+         *     version (see `GET /`), so that clients that branch on vLLM's version take the path that fits.
+         */
+        get: operations["getVersion"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tokenize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Tokenize a prompt or a chat (vLLM)
+         * @description vLLM's `/tokenize`: the token ids of `prompt`, or of `messages` rendered by the model's chat template
+         *     (the same count as a chat's `usage.prompt_tokens`), with the real tokenizer. `add_special_tokens` adds
+         *     what the tokenizer adds around a text (Llama 3's `<|begin_of_text|>`; Qwen3 adds none); it defaults to
+         *     true for a prompt and false for a chat, whose template writes its own. `token_strs` are the vocabulary's
+         *     strings of the ids when `return_token_strs` is true, else null.
+         */
+        post: operations["tokenize"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/detokenize": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Turn token ids back into text (vLLM)
+         * @description vLLM's `/detokenize`: the text of `tokens` with the real tokenizer; `detokenize` of `tokenize`'s ids gives
+         *     the prompt back. An id outside the vocabulary is a 400.
+         */
+        post: operations["detokenize"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/models": {
         parameters: {
             query?: never;
@@ -132,7 +199,8 @@ export interface paths {
         };
         /**
          * List the models served
-         * @description The preloaded models and the fallback tokenizer's model, each served under its own name.
+         * @description The preloaded models and the fallback tokenizer's model, each served under its own name, with the
+         *     fields vLLM's entries carry (`root`, `parent`, `max_model_len`, `permission`, `owned_by: vllm`).
          */
         get: operations["listModels"];
         put?: never;
@@ -883,8 +951,11 @@ export interface components {
             type: string;
             /** @description The request field at fault, if one is. */
             param: string | null;
-            /** @description A machine-readable code, such as `model_not_found`. */
-            code: string | null;
+            /**
+             * @description A machine-readable code, such as `model_not_found`; vLLM's own refusals (the context window, see
+             *     the `max_model_len` setting) carry the HTTP status as an integer instead, with `type: BadRequestError`.
+             */
+            code: string | number | null;
         };
         /**
          * @description TCP port to listen on; 0 picks a free one.
@@ -1044,6 +1115,14 @@ export interface components {
          * @default null
          */
         AdminKey: string | null;
+        /**
+         * @description The model's context window in tokens, as vLLM's `--max-model-len`: a chat or completion request whose
+         *     prompt tokens plus `max_tokens` (or `max_completion_tokens`) exceed it, or whose prompt alone reaches it
+         *     when no cap is given, is refused with vLLM's 400; without a cap the answer may take the rest of the window.
+         *     `/v1/models` and `/tokenize` report it.
+         * @default 32768
+         */
+        MaxModelLen: number;
         /**
          * @description Answer 404 on GET /v1/models and /v1/models/{model}, as a server without a models route (the later AIPerf mock's --disable-models-endpoint).
          * @default false
@@ -1219,6 +1298,7 @@ export interface components {
             configure: components["schemas"]["ConfigureEnabled"];
             shutdown_timeout: components["schemas"]["ShutdownTimeout"];
             disable_models_endpoint: components["schemas"]["DisableModelsEndpoint"];
+            max_model_len: components["schemas"]["MaxModelLen"];
             auth_header_name: components["schemas"]["AuthHeaderName"];
             record_requests: components["schemas"]["RecordRequests"];
             reasoning_by_model: components["schemas"]["ReasoningByModel"];
@@ -1285,6 +1365,7 @@ export interface components {
             image_retrieval_base_latency?: components["schemas"]["ImageRetrievalBaseLatency"];
             image_retrieval_per_image_latency?: components["schemas"]["ImageRetrievalPerImageLatency"];
             disable_models_endpoint?: components["schemas"]["DisableModelsEndpoint"];
+            max_model_len?: components["schemas"]["MaxModelLen"];
             auth_header_name?: components["schemas"]["AuthHeaderName"];
             reasoning_by_model?: components["schemas"]["ReasoningByModel"];
         };
@@ -1502,17 +1583,83 @@ export interface components {
             }[];
             usage?: components["schemas"]["CompletionUsage"];
         };
+        /** @description A served model as vLLM lists it (its ModelCard): OpenAI's fields and vLLM's extras. */
         Model: {
             id: string;
             /** @constant */
             object: "model";
             created: number;
-            owned_by: string;
+            /** @constant */
+            owned_by: "vllm";
+            /** @description The model's name or path: its id here, as a model is served under its own name. */
+            root: string;
+            /** @description The base model of a LoRA adapter; null for a base model. */
+            parent: null;
+            /** @description The context window in tokens (the max_model_len setting). */
+            max_model_len: number;
+            permission: components["schemas"]["ModelPermission"][];
+        };
+        /** @description vLLM's fixed permission entry of a model (OpenAI's retired field, kept for old clients). */
+        ModelPermission: {
+            id: string;
+            /** @constant */
+            object: "model_permission";
+            created: number;
+            allow_create_engine: boolean;
+            allow_sampling: boolean;
+            allow_logprobs: boolean;
+            allow_search_indices: boolean;
+            allow_view: boolean;
+            allow_fine_tuning: boolean;
+            organization: string;
+            group: null;
+            is_blocking: boolean;
         };
         ListModelsResponse: {
             /** @constant */
             object: "list";
             data: components["schemas"]["Model"][];
+        };
+        VersionResponse: {
+            /** @description A vLLM release, as vLLM's own /version reports it. */
+            version: string;
+        };
+        TokenizeRequest: components["schemas"]["TokenizePromptRequest"] | components["schemas"]["TokenizeChatRequest"];
+        TokenizePromptRequest: {
+            model?: components["schemas"]["ModelName"];
+            prompt: string;
+            /** @default true */
+            add_special_tokens: boolean;
+            /** @default false */
+            return_token_strs: boolean | null;
+        };
+        TokenizeChatRequest: {
+            model?: components["schemas"]["ModelName"];
+            messages: components["schemas"]["ChatMessage"][];
+            /** @default true */
+            add_generation_prompt: boolean;
+            /**
+             * @description Render the last message open, to be continued (not with add_generation_prompt: vLLM refuses both).
+             * @default false
+             */
+            continue_final_message: boolean;
+            /** @default false */
+            add_special_tokens: boolean;
+            /** @default false */
+            return_token_strs: boolean | null;
+        };
+        TokenizeResponse: {
+            count: number;
+            max_model_len: number;
+            tokens: number[];
+            token_strs: string[] | null;
+        };
+        DetokenizeRequest: {
+            model?: components["schemas"]["ModelName"];
+            tokens: number[];
+        };
+        DetokenizeResponse: {
+            prompt: string;
         };
         /**
          * @description A string, an array of strings, an array of token ids, or an array of arrays of token ids (one array's
@@ -2253,16 +2400,6 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "error": {
-                 *         "message": "max_tokens: must be >= 1",
-                 *         "type": "invalid_request_error",
-                 *         "param": "max_tokens",
-                 *         "code": null
-                 *       }
-                 *     }
-                 */
                 "application/json": components["schemas"]["ErrorResponse"];
             };
         };
@@ -2763,6 +2900,114 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    getVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The version. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "version": "0.12.0"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["VersionResponse"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
+    tokenize: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TokenizeRequest"];
+            };
+        };
+        responses: {
+            /** @description The tokens. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "count": 2,
+                     *       "max_model_len": 32768,
+                     *       "tokens": [
+                     *         9707,
+                     *         1879
+                     *       ],
+                     *       "token_strs": [
+                     *         "Hello",
+                     *         "Ġworld"
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TokenizeResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    detokenize: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "model": "Qwen/Qwen3-0.6B",
+                 *       "tokens": [
+                 *         9707,
+                 *         1879
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["DetokenizeRequest"];
+            };
+        };
+        responses: {
+            /** @description The text. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "prompt": "Hello world"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["DetokenizeResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
     listModels: {
         parameters: {
             query?: never;
@@ -2786,7 +3031,26 @@ export interface operations {
                      *           "id": "Qwen/Qwen3-0.6B",
                      *           "object": "model",
                      *           "created": 1764270000,
-                     *           "owned_by": "aiperf-mock-server"
+                     *           "owned_by": "vllm",
+                     *           "root": "Qwen/Qwen3-0.6B",
+                     *           "parent": null,
+                     *           "max_model_len": 32768,
+                     *           "permission": [
+                     *             {
+                     *               "id": "modelperm-5c0f4d5e0a2b4c7e9d1f3a6b8c0e2d4f",
+                     *               "object": "model_permission",
+                     *               "created": 1764270000,
+                     *               "allow_create_engine": false,
+                     *               "allow_sampling": true,
+                     *               "allow_logprobs": true,
+                     *               "allow_search_indices": false,
+                     *               "allow_view": true,
+                     *               "allow_fine_tuning": false,
+                     *               "organization": "*",
+                     *               "group": null,
+                     *               "is_blocking": false
+                     *             }
+                     *           ]
                      *         }
                      *       ]
                      *     }
@@ -2821,7 +3085,26 @@ export interface operations {
                      *       "id": "Qwen/Qwen3-0.6B",
                      *       "object": "model",
                      *       "created": 1764270000,
-                     *       "owned_by": "aiperf-mock-server"
+                     *       "owned_by": "vllm",
+                     *       "root": "Qwen/Qwen3-0.6B",
+                     *       "parent": null,
+                     *       "max_model_len": 32768,
+                     *       "permission": [
+                     *         {
+                     *           "id": "modelperm-5c0f4d5e0a2b4c7e9d1f3a6b8c0e2d4f",
+                     *           "object": "model_permission",
+                     *           "created": 1764270000,
+                     *           "allow_create_engine": false,
+                     *           "allow_sampling": true,
+                     *           "allow_logprobs": true,
+                     *           "allow_search_indices": false,
+                     *           "allow_view": true,
+                     *           "allow_fine_tuning": false,
+                     *           "organization": "*",
+                     *           "group": null,
+                     *           "is_blocking": false
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/json": components["schemas"]["Model"];
@@ -3736,6 +4019,7 @@ export interface operations {
                      *         "configure": true,
                      *         "shutdown_timeout": 10,
                      *         "disable_models_endpoint": false,
+                     *         "max_model_len": 32768,
                      *         "auth_header_name": "Authorization",
                      *         "record_requests": null,
                      *         "reasoning_by_model": false,
@@ -3832,6 +4116,7 @@ export interface operations {
                      *         "configure": true,
                      *         "shutdown_timeout": 10,
                      *         "disable_models_endpoint": false,
+                     *         "max_model_len": 32768,
                      *         "auth_header_name": "Authorization",
                      *         "record_requests": null,
                      *         "reasoning_by_model": false,
@@ -4197,6 +4482,7 @@ export interface operations {
                      *         "configure": true,
                      *         "shutdown_timeout": 10,
                      *         "disable_models_endpoint": false,
+                     *         "max_model_len": 32768,
                      *         "auth_header_name": "Authorization",
                      *         "record_requests": null,
                      *         "reasoning_by_model": false,

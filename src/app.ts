@@ -95,6 +95,10 @@ const HANDLERS: Record<keyof Operations, HandlerFactory> = {
   customMultimodal: later(() => import('./handlers/customMultimodal.js')),
   // Audio: OpenAI's transcription of an uploaded file.
   createTranscription: later(() => import('./handlers/createTranscription.js')),
+  // vLLM's own tokenizer routes.
+  getVersion: later(() => import('./handlers/getVersion.js')),
+  tokenize: later(() => import('./handlers/tokenize.js')),
+  detokenize: later(() => import('./handlers/detokenize.js')),
 };
 
 export async function createApp(deps: Deps): Promise<Koa<RequestState>> {

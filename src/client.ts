@@ -8,6 +8,11 @@ import type {
   ChatChunk,
   ChatRequest,
   ChatResponse,
+  DetokenizeRequest,
+  DetokenizeResponse,
+  TokenizeRequest,
+  TokenizeResponse,
+  VersionResponse,
   CompletionChunk,
   CompletionRequest,
   CompletionResponse,
@@ -126,7 +131,7 @@ export class MockServerError extends Error {
     return this.body.error.param;
   }
 
-  get code(): string | null {
+  get code(): string | number | null {
     return this.body.error.code;
   }
 }
@@ -141,6 +146,9 @@ export interface MockClient extends OperationMethods {
   retrieveModel(model: string, options?: CallOptions): Promise<Model>;
   configure(patch: ConfigureRequest, options?: CallOptions): Promise<ConfigureResponse>;
   getHealth(options?: CallOptions): Promise<HealthBody>;
+  getVersion(options?: CallOptions): Promise<VersionResponse>;
+  tokenize(body: TokenizeRequest, options?: CallOptions): Promise<TokenizeResponse>;
+  detokenize(body: DetokenizeRequest, options?: CallOptions): Promise<DetokenizeResponse>;
   getRoot(options?: CallOptions): Promise<RootBody>;
   /** Prometheus metrics (text exposition format). */
   getMetrics(options?: CallOptions): Promise<string>;
@@ -308,10 +316,13 @@ export function createMockClient(baseUrl: string, options: Omit<ClientOptions, '
       unwrap(await api.POST('/v1/chat/completions', { ...init(o), body: { ...body, stream: false } })) as ChatResponse,
     createCompletion: async (body, o) =>
       unwrap(await api.POST('/v1/completions', { ...init(o), body: { echo: false, ...body, stream: false } })) as CompletionResponse,
-    listModels: async (o) => unwrap(await api.GET('/v1/models', init(o))),
-    retrieveModel: async (model, o) => unwrap(await api.GET('/v1/models/{model}', { ...init(o), params: { path: { model } } })),
+    listModels: async (o) => unwrap(await api.GET('/v1/models', init(o))) as ModelList,
+    retrieveModel: async (model, o) => unwrap(await api.GET('/v1/models/{model}', { ...init(o), params: { path: { model } } })) as Model,
     configure: async (patch, o) => unwrap(await api.POST('/configure', { ...init(o), body: patch })),
     getHealth: async (o) => unwrap(await api.GET('/health', init(o))),
+    getVersion: async (o) => unwrap(await api.GET('/version', init(o))),
+    tokenize: async (body, o) => unwrap(await api.POST('/tokenize', { ...init(o), body })) as TokenizeResponse,
+    detokenize: async (body, o) => unwrap(await api.POST('/detokenize', { ...init(o), body })),
     getRoot: async (o) => unwrap(await api.GET('/', init(o))),
     getMetrics: async (o) => unwrap(await api.GET('/metrics', { ...init(o), parseAs: 'text' })),
     getDocs: async (o) => unwrap(await api.GET('/docs', { ...init(o), parseAs: 'text' })),

@@ -56,6 +56,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   spec('configure', 'boolean'),
   spec('shutdown_timeout', 'number'),
   spec('disable_models_endpoint', 'boolean'),
+  spec('max_model_len', 'integer'),
   spec('auth_header_name', 'string'),
   spec('record_requests', 'string'),
   spec('reasoning_by_model', 'boolean'),

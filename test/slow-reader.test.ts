@@ -15,7 +15,8 @@ const PAUSE_MS = 3_000;
 
 let server: MockServer;
 before(async () => {
-  server = await startMockServer({ ttft: 0, itl: 0, logWriter: () => undefined });
+  // The answer is a million tokens: the window is opened past max_model_len's default of 32768.
+  server = await startMockServer({ ttft: 0, itl: 0, max_model_len: 2_147_483_647, logWriter: () => undefined });
 });
 after(() => server.close());
 

@@ -3,6 +3,7 @@ import { DONE_FRAME, FrameTemplate, frame } from '../http/frame.js';
 import { badRequest } from '../http/errors.js';
 import { randomId } from '../http/request.js';
 import { plan } from '../model/generation.js';
+import { fitContext } from '../model/contextWindow.js';
 import { chatEcho, chatPromptTokensAsync } from '../model/prompt.js';
 import { respond, type Format, type TokenKind } from './respond.js';
 import { tokenizerFor, type Deps, type OperationHandler } from './deps.js';
@@ -21,10 +22,11 @@ export default function createChatCompletion(deps: Deps): OperationHandler {
     }
     const tokenizer = tokenizerFor(deps, body.model, settings);
     const echo = await tokenizer.encodeAsync(chatEcho(body.messages));
+    const promptTokens = await chatPromptTokensAsync(tokenizer, body.messages, echo.length);
     const one = plan(
       {
         echo,
-        cap: body.max_completion_tokens ?? body.max_tokens ?? undefined,
+        cap: fitContext(promptTokens, body.max_completion_tokens ?? body.max_tokens ?? undefined, settings.max_model_len),
         ignoreEos: body.ignore_eos === true,
         minTokens: body.min_tokens ?? 0,
         reasoningTokens: reasoningTokens(body.reasoning_effort, settings, body.model),
@@ -35,7 +37,7 @@ export default function createChatCompletion(deps: Deps): OperationHandler {
       model: body.model,
       plans: Array.from({ length: body.n ?? 1 }, () => one),
       pieces: tokenizer.pieces,
-      promptTokens: await chatPromptTokensAsync(tokenizer, body.messages, echo.length),
+      promptTokens,
     };
     const format = chatFormat(randomId('chatcmpl-'), Math.floor(Date.now() / 1000), body.model, settings.reasoning_field);
     const stream =

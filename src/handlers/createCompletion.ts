@@ -3,6 +3,7 @@ import { DONE_FRAME, FrameTemplate, frame } from '../http/frame.js';
 import { badRequest } from '../http/errors.js';
 import { randomId } from '../http/request.js';
 import { plan } from '../model/generation.js';
+import { fitContext } from '../model/contextWindow.js';
 import { completionPrompts, promptCount, unknownTokenId } from '../model/prompt.js';
 import { MAX_CHOICES } from '../model/limits.js';
 import { respond, type Format } from './respond.js';
@@ -34,7 +35,7 @@ export default function createCompletion(deps: Deps): OperationHandler {
       const one = plan(
         {
           echo: p.ids,
-          cap: body.max_tokens ?? undefined,
+          cap: fitContext(p.ids.length, body.max_tokens ?? undefined, settings.max_model_len),
           ignoreEos: body.ignore_eos === true,
           minTokens: body.min_tokens ?? 0,
           reasoningTokens: 0,

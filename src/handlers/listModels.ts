@@ -1,17 +1,50 @@
-// GET /v1/models: the preloaded models and the fallback, in OpenAI's list shape.
+// GET /v1/models: the preloaded models and the fallback, in OpenAI's list shape with vLLM's extra fields.
+import { createHash } from 'node:crypto';
 import { ApiError } from '../http/errors.js';
 import type { Deps, OperationHandler } from './deps.js';
 import type { Model, ModelList, Settings } from '../types.js';
 import { answerJson } from '../http/answer.js';
 
-export const OWNER = 'aiperf-mock-server';
+/** vLLM names itself the owner of every model it serves; clients that tell engines apart read it. */
+export const OWNER = 'vllm';
+
+/**
+ * vLLM's fixed permission entry. Its id is random per request in vLLM; here it is derived from the model and
+ * the start time, so two listings of one server agree (clients only check the prefix).
+ */
+function permission(id: string, created: number): Model['permission'][number] {
+  const hex = createHash('sha256').update(`${id}\n${created}`).digest('hex').slice(0, 32);
+  return {
+    id: `modelperm-${hex}`,
+    object: 'model_permission',
+    created,
+    allow_create_engine: false,
+    allow_sampling: true,
+    allow_logprobs: true,
+    allow_search_indices: false,
+    allow_view: true,
+    allow_fine_tuning: false,
+    organization: '*',
+    group: null,
+    is_blocking: false,
+  };
+}
 
 /** The models served under their own tokenizer: the preloaded ones that loaded, and the fallback. */
 export function servedModels(deps: Deps, settings: Readonly<Settings>): Model[] {
   const names = [...new Set([...settings.tokenizer_models, settings.fallback_tokenizer])];
   return names
     .filter((n) => deps.tokenizers.get(n) !== undefined)
-    .map((id) => ({ id, object: 'model', created: deps.startedAt, owned_by: OWNER }));
+    .map((id) => ({
+      id,
+      object: 'model',
+      created: deps.startedAt,
+      owned_by: OWNER,
+      root: id,
+      parent: null,
+      max_model_len: settings.max_model_len,
+      permission: [permission(id, deps.startedAt)],
+    }));
 }
 
 /** With disable_models_endpoint, the models routes answer as on a server that has none. */

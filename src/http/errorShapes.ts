@@ -33,7 +33,7 @@ const TGI_KINDS: Readonly<Record<string, { status: number; prefix: string }>> = 
 const TGI_TYPE_BY_STATUS: Readonly<Record<number, string>> = { 400: 'validation', 413: 'validation', 415: 'validation', 422: 'validation', 424: 'generation', 429: 'overloaded', 503: 'unhealthy', 401: 'unauthorized', 404: 'not_found', 405: 'method_not_allowed' };
 
 function tgiType(e: ApiError): string {
-  if (e.code !== null && Object.hasOwn(TGI_KINDS, e.code)) return e.code;
+  if (typeof e.code === 'string' && Object.hasOwn(TGI_KINDS, e.code)) return e.code;
   return TGI_TYPE_BY_STATUS[e.status] ?? (e.status >= 500 ? 'generation' : 'validation');
 }
 
@@ -49,7 +49,7 @@ export const ERROR_SHAPES: Readonly<Record<ErrorShapeName, ErrorShape>> = {
     invalid: (message, param) => new ApiError(422, message, param, 'validation'),
     body: (e) => ({
       error: e.message,
-      error_type: e.code !== null && TEI_TYPES.has(e.code) ? e.code : (TEI_TYPE_BY_STATUS[e.status] ?? (e.status >= 500 ? 'backend' : 'validation')),
+      error_type: typeof e.code === 'string' && TEI_TYPES.has(e.code) ? e.code : (TEI_TYPE_BY_STATUS[e.status] ?? (e.status >= 500 ? 'backend' : 'validation')),
     }),
   },
   // Cohere's `{message}`; its refusals of a request read "invalid request: ...".

@@ -20,7 +20,7 @@ export class ApiError extends Error {
     readonly status: number,
     message: string,
     readonly param: string | null = null,
-    readonly code: string | null = null,
+    readonly code: string | number | null = null,
     readonly type: string = TYPE_BY_STATUS[status] ?? (status >= 500 ? 'server_error' : 'invalid_request_error'),
   ) {
     super(message);

@@ -47,8 +47,15 @@ export interface LoadedTokenizer {
   readonly source: string;
   /** Token ids of a text, without special tokens (shared: never modify). */
   encode(text: string): readonly number[];
-  /** The prompt as the model sees it: the chat template with the generation prompt, when there is one. */
-  renderChat(messages: ChatTemplateMessage[]): string | undefined;
+  /**
+   * The prompt as the model sees it: the chat template with the generation prompt (unless told not to add
+   * it), when there is one.
+   */
+  renderChat(messages: ChatTemplateMessage[], addGenerationPrompt?: boolean): string | undefined;
+  /** The ids the tokenizer adds around a text with its special tokens on (Llama 3's BOS; none for Qwen3). */
+  readonly specialTokens: { readonly prefix: readonly number[]; readonly suffix: readonly number[] };
+  /** The vocabulary's own string of an id (byte-level `Ġworld`), as `convert_ids_to_tokens` gives it. */
+  tokenString(id: number): string | undefined;
   /** Tokens of renderChat(messages) (src/model/chatShape.ts, sectionCount.ts); undefined without a template. */
   chatTokens(messages: ChatTemplateMessage[]): number | undefined;
   /** How chatTokens has rendered chats: from their shapes, or by running the template (for tests). */
@@ -423,6 +430,18 @@ function textEncoder(tok: Tokenizer, piecesJson: PiecesJson, config: Record<stri
   return { encodeText: fast ?? ((text) => tok.encode(text, { add_special_tokens: false }).ids), fast };
 }
 
+/**
+ * What the library's post-processor adds around a text with special tokens on: the ids before and after a
+ * plain one-token text's own, found once by encoding it both ways.
+ */
+function specialsAround(tok: Tokenizer): LoadedTokenizer['specialTokens'] {
+  const plain: number[] = Array.from(tok.encode('a', { add_special_tokens: false }).ids);
+  const full: number[] = Array.from(tok.encode('a', { add_special_tokens: true }).ids);
+  const at = full.findIndex((_, i) => plain.every((id, j) => full[i + j] === id));
+  if (at < 0) return { prefix: [], suffix: [] };
+  return { prefix: full.slice(0, at), suffix: full.slice(at + plain.length) };
+}
+
 /** The encoder of the tokenizer in a folder, built as the registry builds it: the encode worker's. */
 export async function folderEncoder(dir: string): Promise<(text: string) => readonly number[]> {
   const files = await readFolder(dir, dir);
@@ -443,8 +462,8 @@ async function buildTokenizer(name: string, files: TokenizerFiles, worker: Encod
   };
   // Prompts repeat in benchmarks: keep the ids of recent ones (at most 1024 prompts, 4M tokens).
   const encoded = new Lru<string, readonly number[]>(1024, 4_000_000, (ids) => ids.length + 16);
-  const renderChat = (messages: ChatTemplateMessage[]): string | undefined =>
-    template?.render({ messages, add_generation_prompt: true, ...specials });
+  const renderChat = (messages: ChatTemplateMessage[], addGenerationPrompt = true): string | undefined =>
+    template?.render({ messages, add_generation_prompt: addGenerationPrompt, ...specials });
   const { encodeText, fast } = textEncoder(tok, piecesJson, files.config);
   const json = piecesJson as { added_tokens?: AddedTokenEntry[] };
   const shaped = template && new ShapedChat((messages) => template.render({ messages, add_generation_prompt: true, ...specials }), new SafeContent(template, (json.added_tokens ?? []).map((t) => t.content)));
@@ -478,6 +497,8 @@ async function buildTokenizer(name: string, files: TokenizerFiles, worker: Encod
       const rendered = renderChat(messages);
       return rendered === undefined ? undefined : worker.count(source, rendered);
     },
+    specialTokens: specialsAround(tok),
+    tokenString: (id) => (Number.isSafeInteger(id) && id >= 0 ? (tok.id_to_token(id) ?? undefined) : undefined),
     pieces: new VocabularyPieces(tok, piecesJson),
     encoding: fast ? 'pieces' : 'library',
   };
