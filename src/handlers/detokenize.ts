@@ -2,6 +2,7 @@
 import { answerJson } from '../http/answer.js';
 import { tokenizerFor, type Deps, type OperationHandler } from './deps.js';
 import { vllmBadRequest } from './tokenize.js';
+import { decodeIds, unknownTokenId } from '../model/prompt.js';
 import type { DetokenizeRequest, DetokenizeResponse } from '../types.js';
 
 export default function detokenize(deps: Deps): OperationHandler {
@@ -10,12 +11,9 @@ export default function detokenize(deps: Deps): OperationHandler {
     const { settings } = ctx.state;
     const body = ctx.state.body as DetokenizeRequest;
     const tokenizer = tokenizerFor(deps, body.model ?? settings.fallback_tokenizer, settings);
-    const { pieces } = tokenizer;
-    const unknown = body.tokens.find((id) => !pieces.has(id));
+    const unknown = unknownTokenId(tokenizer, body.tokens);
     if (unknown !== undefined) throw vllmBadRequest(`Token id ${unknown} is out of vocabulary`, 'tokens');
-    // The ids' bytes joined, then decoded once: a character split over two tokens comes out whole.
-    const parts = body.tokens.map((id) => pieces.bytes(id));
-    const answer: DetokenizeResponse = { prompt: new TextDecoder().decode(Buffer.concat(parts)) };
+    const answer: DetokenizeResponse = { prompt: decodeIds(tokenizer, body.tokens) };
     answerJson(ctx, answer);
   };
 }

@@ -91,6 +91,7 @@ export function unknownTokenId(tokenizer: LoadedTokenizer, prompt: Prompt): numb
   return undefined;
 }
 
-function decodeIds(tokenizer: LoadedTokenizer, ids: readonly number[]): string {
+/** The text of token ids: their bytes joined, then decoded once (a character split over two tokens comes out whole). */
+export function decodeIds(tokenizer: LoadedTokenizer, ids: readonly number[]): string {
   return Buffer.concat(ids.map((id) => tokenizer.pieces.bytes(id))).toString('utf8');
 }
