@@ -1011,6 +1011,12 @@ export interface components {
          */
         ReasoningTokens: number;
         /**
+         * @description When an answer to a request with `tools` calls them (`X-Mock-Tool-Call` overrides it per request). `auto`: call when the conversation ends with the user's turn, and answer in text once tool results come back; `always`: call even after tool results; `never`: answer in text unless `tool_choice` demands a call. A `tool_choice` of `none` never calls; `required` (Anthropic's `any`) or a named tool always does. The tools called are those whose names appear in the last user turn (the first tool when none does), only the first of them unless parallel tool calls are allowed; their arguments are an instance of the tool's JSON Schema, seeded by that turn's text and the tool's name.
+         * @default auto
+         * @enum {string}
+         */
+        ToolCallMode: "auto" | "always" | "never";
+        /**
          * @description Which delta/message field carries reasoning text (DeepSeek's and older vLLM's `reasoning_content`, newer vLLM's `reasoning`, or both).
          * @default both
          * @enum {string}
@@ -1303,6 +1309,7 @@ export interface components {
             record_requests: components["schemas"]["RecordRequests"];
             reasoning_by_model: components["schemas"]["ReasoningByModel"];
             no_tokenizer: components["schemas"]["NoTokenizer"];
+            tool_call: components["schemas"]["ToolCallMode"];
             ranking_base_latency: components["schemas"]["RankingBaseLatency"];
             ranking_per_passage_latency: components["schemas"]["RankingPerPassageLatency"];
             embedding_dimensions: components["schemas"]["EmbeddingDimensions"];
@@ -1368,6 +1375,7 @@ export interface components {
             max_model_len?: components["schemas"]["MaxModelLen"];
             auth_header_name?: components["schemas"]["AuthHeaderName"];
             reasoning_by_model?: components["schemas"]["ReasoningByModel"];
+            tool_call?: components["schemas"]["ToolCallMode"];
         };
         ConfigureResponse: {
             /** @constant */
@@ -2573,6 +2581,8 @@ export interface components {
         MockItl: number;
         /** @description Cut this stream after this many tokens, as `stream_abort_mode` says. */
         MockAbortAfter: number;
+        /** @description This request's `tool_call` mode (`auto`, `always`, `never`), or the name of one of its tools to call that tool whatever the rule picks (unless `tool_choice` is `none`). */
+        MockToolCall: string;
     };
     requestBodies: never;
     headers: {
@@ -4024,6 +4034,7 @@ export interface operations {
                      *         "record_requests": null,
                      *         "reasoning_by_model": false,
                      *         "no_tokenizer": false,
+                     *         "tool_call": "auto",
                      *         "ranking_base_latency": 10,
                      *         "ranking_per_passage_latency": 1,
                      *         "embedding_dimensions": 768,
@@ -4121,6 +4132,7 @@ export interface operations {
                      *         "record_requests": null,
                      *         "reasoning_by_model": false,
                      *         "no_tokenizer": false,
+                     *         "tool_call": "auto",
                      *         "ranking_base_latency": 10,
                      *         "ranking_per_passage_latency": 1,
                      *         "embedding_dimensions": 768,
@@ -4487,6 +4499,7 @@ export interface operations {
                      *         "record_requests": null,
                      *         "reasoning_by_model": false,
                      *         "no_tokenizer": false,
+                     *         "tool_call": "auto",
                      *         "ranking_base_latency": 10,
                      *         "ranking_per_passage_latency": 1,
                      *         "embedding_dimensions": 768,

@@ -61,6 +61,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   spec('record_requests', 'string'),
   spec('reasoning_by_model', 'boolean'),
   spec('no_tokenizer', 'boolean'),
+  spec('tool_call', 'string'),
   // Rankings (NIM, TEI, Cohere): the later AIPerf mock's names.
   spec('ranking_base_latency', 'number'),
   spec('ranking_per_passage_latency', 'number'),

@@ -44,6 +44,16 @@ export interface Format {
   error(e: ApiError): string;
   /** What closes a stream after its last frame: OpenAI's `data: [DONE]`, or nothing where the close alone ends it. */
   readonly done: string;
+  /**
+   * The events that open a stream before its first token, sent with the 200 (Responses' `response.created`,
+   * Anthropic's `message_start`); absent where the first token's frame opens the stream.
+   */
+  head?(): string;
+  /**
+   * The events after a stream's last token, always sent (Responses' `*.done` events and `response.completed`,
+   * Anthropic's `message_delta` and `message_stop`); `u` is the whole answer's usage.
+   */
+  end?(u: Usage): string;
   /** The stream's last frame carries the whole text (TGI's `generated_text`): bound it as a whole answer is. */
   readonly wholeTextAtEnd?: boolean;
   /**
@@ -504,6 +514,7 @@ function respondStream(
         return false;
       }
       if (to >= p.count) {
+        if (format.end) out += format.end(finalUsage(g));
         writer.end(opts.includeUsage && format.usage ? out + format.usage(finalUsage(g)) : out);
         end(g.plans[0]?.finishReason ?? 'stop');
         return true;
@@ -528,7 +539,9 @@ function respondStream(
     writer.end(format.error(shuttingDown()));
     end('abort');
   });
-  // A first token due now goes out with the headers in one write; otherwise the 200 goes out at once.
-  if (p.due(0) > performance.now() + 1) writer.flushHeaders();
+  // A first token due now goes out with the headers in one write; otherwise the 200 goes out at once, with the
+  // events that open the stream where the API has them.
+  if (format.head) writer.write(format.head());
+  else if (p.due(0) > performance.now() + 1) writer.flushHeaders();
   clock.start();
 }
