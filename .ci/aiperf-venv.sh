@@ -1,38 +1,4 @@
 #!/usr/bin/env bash
 # Puts AIPerf (NVIDIA's benchmark client) into .venv-aiperf/ from the pinned test/aiperf/requirements.txt, for
-# test/aiperf.test.ts. Idempotent: a venv whose stamp matches the requirements (and the Python that built it) is
-# reused as it is; anything else is rebuilt from scratch, so a half-finished install is never taken for a whole one.
-# Needs Python >= 3.11 (AIPerf's floor) and PyPI. AIPERF_PYTHON picks the interpreter.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-venv=.venv-aiperf
-req=test/aiperf/requirements.txt
-
-python="${AIPERF_PYTHON:-}"
-if [ -z "$python" ]; then
-  for candidate in python3.11 python3.12 python3.13 python3; do
-    if command -v "$candidate" >/dev/null 2>&1; then python="$candidate"; break; fi
-  done
-fi
-if [ -z "$python" ] || ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
-  echo "aiperf-venv: AIPerf needs Python >= 3.11 (found: ${python:-none}); set AIPERF_PYTHON" >&2
-  exit 1
-fi
-
-stamp="$(sha256sum "$req" | cut -d' ' -f1) $("$python" -c 'import sys; print(sys.version.split()[0])')"
-if [ -f "$venv/.stamp" ] && [ "$(cat "$venv/.stamp")" = "$stamp" ] && [ -x "$venv/bin/aiperf" ]; then
-  echo "aiperf-venv: $venv is up to date"
-  exit 0
-fi
-
-started=$SECONDS
-rm -rf "$venv"
-"$python" -m venv "$venv"
-export PIP_DISABLE_PIP_VERSION_CHECK=1
-# --no-deps: the file is the whole environment; pip check then fails on anything it lacks rather than pip fetching
-# an unpinned version of it.
-"$venv/bin/pip" install -q --no-deps -r "$req"
-"$venv/bin/pip" check >/dev/null
-"$venv/bin/aiperf" --version >/dev/null # an install that cannot start fails here, before the stamp
-echo "$stamp" >"$venv/.stamp"
-echo "aiperf-venv: installed $(grep -m1 '^aiperf==' "$req") into $venv in $((SECONDS - started)) s"
+# test/aiperf.test.ts and the Python oracles that use its transformers and Jinja2.
+exec "$(dirname "$0")/venv.sh" .venv-aiperf test/aiperf/requirements.txt bin/aiperf --version
