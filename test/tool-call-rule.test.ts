@@ -5,7 +5,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { schemaInstance, SchemaInstanceError, type JsonSchema } from '../src/model/schemaInstance.js';
-import { toolCalls, UnknownTool, type ToolCallRequest } from '../src/model/toolCall.js';
+import { callAt, callTokens, toolCalls, UnknownTool, type ToolCallRequest } from '../src/model/toolCall.js';
 
 const SCHEMAS: Record<string, JsonSchema> = {
   weather: {
@@ -88,5 +88,15 @@ describe('toolCalls', () => {
     const b = toolCalls({ ...base, lastUserText: 'weather in Lima?' })[0]!;
     assert.notEqual(a.arguments, b.arguments);
     assert.equal(JSON.parse(toolCalls({ ...base, choice: { name: 'no_params' } })[0]!.arguments).constructor, Object);
+  });
+});
+
+describe('callTokens', () => {
+  test('concatenates each call\'s ids and finds the call of every token', () => {
+    const encode = (text: string): number[] => Array.from(text, (ch) => ch.charCodeAt(0));
+    const t = callTokens([{ name: 'a', arguments: '{}' }, { name: 'b', arguments: '{"x":1}' }], encode);
+    assert.deepEqual(t.ends, [2, 9]);
+    assert.equal(t.ids.length, 9);
+    assert.deepEqual([0, 1, 2, 8, 9].map((k) => callAt(t, k)), [0, 0, 1, 1, 1]);
   });
 });

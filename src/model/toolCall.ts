@@ -78,3 +78,28 @@ function call(tool: ToolDefinition, lastUserText: string): ToolCall {
   const schema = tool.parameters ?? { type: 'object' };
   return { name: tool.name, arguments: schemaInstance(schema, `${tool.name}\u0000${lastUserText}`) };
 }
+
+/** The calls' arguments as one token sequence (each call's text encoded on its own) and where each call ends. */
+export interface CallTokens {
+  readonly ids: readonly number[];
+  /** ends[i] is the index after call i's last token in `ids`. */
+  readonly ends: readonly number[];
+}
+
+export function callTokens(calls: readonly ToolCall[], encode: (text: string) => readonly number[]): CallTokens {
+  const ids: number[] = [];
+  const ends: number[] = [];
+  for (const c of calls) {
+    for (const id of encode(c.arguments)) ids.push(id);
+    ends.push(ids.length);
+  }
+  return { ids, ends };
+}
+
+/** The call that token k (from 0) of a CallTokens sequence belongs to; past the end, the last call. */
+export function callAt(tokens: CallTokens, k: number): number {
+  const { ends } = tokens;
+  let i = 0;
+  while (i < ends.length - 1 && k >= ends[i]!) i++;
+  return i;
+}
