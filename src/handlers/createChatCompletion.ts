@@ -6,8 +6,10 @@ import { plan } from '../model/generation.js';
 import { fitContext } from '../model/contextWindow.js';
 import { chatEcho, chatPromptTokensAsync } from '../model/prompt.js';
 import { respond, type Format, type TokenKind } from './respond.js';
+import { LogprobModel, logprobKey, tokenText } from '../model/logprobs.js';
+import type { TokenPieces } from '../model/detokenizer.js';
 import { tokenizerFor, type Deps, type OperationHandler } from './deps.js';
-import type { ChatChunk, ChatDelta, ChatRequest, ChatResponse, ReasoningEffort, Settings } from '../types.js';
+import type { ChatChunk, ChatDelta, ChatLogprobs, ChatRequest, ChatResponse, ChatTokenLogprob, ChatTopLogprob, ReasoningEffort, Settings } from '../types.js';
 
 export const SYSTEM_FINGERPRINT = 'fp_aiperf_mock';
 
@@ -19,6 +21,9 @@ export default function createChatCompletion(deps: Deps): OperationHandler {
     const body = ctx.state.body as ChatRequest;
     if (body.stream_options != null && body.stream !== true) {
       throw badRequest('stream_options is only allowed when stream is true.', 'stream_options');
+    }
+    if (body.top_logprobs != null && body.logprobs !== true) {
+      throw badRequest("The 'top_logprobs' parameter is only allowed when 'logprobs' is enabled.", 'top_logprobs');
     }
     const tokenizer = tokenizerFor(deps, body.model, settings);
     const echo = await tokenizer.encodeAsync(chatEcho(body.messages));
@@ -39,7 +44,8 @@ export default function createChatCompletion(deps: Deps): OperationHandler {
       pieces: tokenizer.pieces,
       promptTokens,
     };
-    const format = chatFormat(randomId('chatcmpl-'), Math.floor(Date.now() / 1000), body.model, settings.reasoning_field);
+    const logprobs = body.logprobs === true ? chatLogprobs(tokenizer.pieces, new LogprobModel(tokenizer.pieces, logprobKey(body.seed, echo)), body.top_logprobs ?? 0) : undefined;
+    const format = chatFormat(randomId('chatcmpl-'), Math.floor(Date.now() / 1000), body.model, settings.reasoning_field, logprobs);
     const stream =
       body.stream === true
         ? { includeUsage: body.stream_options?.include_usage === true, continuousUsage: body.stream_options?.continuous_usage_stats === true }
@@ -67,7 +73,22 @@ function reasoningTokens(effort: ReasoningEffort | undefined, s: Readonly<Settin
   }
 }
 
-function chatFormat(id: string, created: number, model: string, reasoningField: Settings['reasoning_field']): Format {
+/** A choice's logprobs for the tokens `ids` at positions `from`, `from + 1`, …: chat's wire shape. */
+type ChatLogprobsOf = (ids: readonly number[], from: number) => ChatLogprobs;
+
+function chatLogprobs(pieces: TokenPieces, model: LogprobModel, top: number): ChatLogprobsOf {
+  const entry = (id: number, logprob: number): ChatTopLogprob => {
+    const b = pieces.bytes(id);
+    return { token: tokenText(pieces, id), logprob, bytes: Array.from(b) };
+  };
+  const token = (id: number, position: number): ChatTokenLogprob => {
+    const at = model.at(position, id, top);
+    return { ...entry(id, at.logprob), top_logprobs: at.top.map((t) => entry(t.id, t.logprob)) };
+  };
+  return (ids, from) => ({ content: ids.map((id, k) => token(id, from + k)), refusal: null });
+}
+
+function chatFormat(id: string, created: number, model: string, reasoningField: Settings['reasoning_field'], logprobs?: ChatLogprobsOf): Format {
   const head = { id, object: 'chat.completion.chunk' as const, created, model, system_fingerprint: SYSTEM_FINGERPRINT };
   const delta = (kind: TokenKind, text: string): ChatDelta => {
     if (kind === 'content') return { content: text };
@@ -91,14 +112,17 @@ function chatFormat(id: string, created: number, model: string, reasoningField: 
   };
   return {
     done: DONE_FRAME,
-    middle(choice, _index, kind, _id, json) {
+    middle(choice, index, kind, tokenId, json) {
+      // With logprobs every chunk differs beyond its text: it is built whole.
+      if (logprobs) return this.token(choice, index, kind, tokenId, JSON.parse(json) as string, null);
       return template(choice, kind).fillJson(json);
     },
-    token(choice, index, kind, _id, text, finish, usage) {
+    token(choice, index, kind, tokenId, text, finish, usage) {
       const first = index === 0;
-      if (!first && finish === null && usage === undefined) return template(choice, kind).fill(text);
+      if (!first && finish === null && usage === undefined && !logprobs) return template(choice, kind).fill(text);
       const d = delta(kind, text);
       const c = chunk(choice, first ? { role: 'assistant', ...d } : d, finish);
+      if (logprobs) c.choices[0]!.logprobs = logprobs(tokenId === null ? [] : [tokenId], index);
       if (usage) c.usage = usage;
       return frame(c);
     },
@@ -119,7 +143,7 @@ function chatFormat(id: string, created: number, model: string, reasoningField: 
           return {
             index,
             message: { role: 'assistant', content: c.content, refusal: null, ...reasoning },
-            logprobs: null,
+            logprobs: logprobs ? logprobs(c.ids, 0) : null,
             finish_reason: c.finishReason,
           };
         }),
