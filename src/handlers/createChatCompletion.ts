@@ -121,8 +121,15 @@ function chatFormat(id: string, created: number, model: string, reasoningField: 
       const first = index === 0;
       if (!first && finish === null && usage === undefined && !logprobs) return template(choice, kind).fill(text);
       const d = delta(kind, text);
+      if (logprobs) {
+        // As vLLM does, the role goes first in a chunk of its own: a client that merges chunks into a snapshot
+        // (openai-node's stream helper) would otherwise take the first chunk's logprobs twice.
+        const c = chunk(choice, d, finish);
+        c.choices[0]!.logprobs = logprobs(tokenId === null ? [] : [tokenId], index);
+        if (usage) c.usage = usage;
+        return first ? frame(chunk(choice, { role: 'assistant', content: '' }, null)) + frame(c) : frame(c);
+      }
       const c = chunk(choice, first ? { role: 'assistant', ...d } : d, finish);
-      if (logprobs) c.choices[0]!.logprobs = logprobs(tokenId === null ? [] : [tokenId], index);
       if (usage) c.usage = usage;
       return frame(c);
     },
