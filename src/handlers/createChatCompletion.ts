@@ -73,8 +73,31 @@ function reasoningTokens(effort: ReasoningEffort | undefined, s: Readonly<Settin
   }
 }
 
-/** A choice's logprobs for the tokens `ids` at positions `from`, `from + 1`, …: chat's wire shape. */
-type ChatLogprobsOf = (ids: readonly number[], from: number) => ChatLogprobs;
+/** Chat's logprobs of a choice: as objects for the whole answer, and as JSON for a stream's one-token chunks. */
+interface ChatLogprobsOf {
+  /** The entries of the tokens `ids` at positions `from`, `from + 1`, …. */
+  of(ids: readonly number[], from: number): ChatLogprobs;
+  /** of([id], position) as JSON, joined from per-token parts serialized once (the per-token path). */
+  json(id: number, position: number): string;
+}
+
+/** A token entry's JSON around its logprob: `{"token":…,"logprob":` and `,"bytes":[…]`. */
+type EntryParts = [string, string];
+
+/**
+ * Per vocabulary and id, kept for the server's life: alternatives are drawn from the whole vocabulary, so a
+ * per-request cache would serialize thousands of entries afresh for every stream. At most one pair per id.
+ */
+const entryParts = new WeakMap<TokenPieces, Map<number, EntryParts>>();
+
+function entryPartsOf(pieces: TokenPieces): Map<number, EntryParts> {
+  let m = entryParts.get(pieces);
+  if (!m) {
+    m = new Map();
+    entryParts.set(pieces, m);
+  }
+  return m;
+}
 
 function chatLogprobs(pieces: TokenPieces, model: LogprobModel, top: number): ChatLogprobsOf {
   const entry = (id: number, logprob: number): ChatTopLogprob => {
@@ -85,7 +108,46 @@ function chatLogprobs(pieces: TokenPieces, model: LogprobModel, top: number): Ch
     const at = model.at(position, id, top);
     return { ...entry(id, at.logprob), top_logprobs: at.top.map((t) => entry(t.id, t.logprob)) };
   };
-  return (ids, from) => ({ content: ids.map((id, k) => token(id, from + k)), refusal: null });
+  const parts = entryPartsOf(pieces);
+  const partsOf = (id: number): EntryParts => {
+    let p = parts.get(id);
+    if (!p) {
+      p = [`{"token":${JSON.stringify(tokenText(pieces, id))},"logprob":`, `,"bytes":${JSON.stringify(Array.from(pieces.bytes(id)))}`];
+      parts.set(id, p);
+    }
+    return p;
+  };
+  return {
+    of: (ids, from) => ({ content: ids.map((id, k) => token(id, from + k)), refusal: null }),
+    json(id, position) {
+      const at = model.at(position, id, top);
+      const [head, tail] = partsOf(id);
+      let out = `{"content":[${head}${JSON.stringify(at.logprob)}${tail},"top_logprobs":[`;
+      for (let i = 0; i < at.top.length; i++) {
+        const t = at.top[i]!;
+        const [h, b] = partsOf(t.id);
+        out += `${i === 0 ? '' : ','}${h}${JSON.stringify(t.logprob)}${b}}`;
+      }
+      return `${out}]}],"refusal":null}`;
+    },
+  };
+}
+
+/** The chunk of a middle token with logprobs: the text-only template, with the logprobs' JSON in their place. */
+class LogprobsFrame {
+  readonly #before: string[];
+  readonly #after: string;
+
+  constructor(payload: ChatChunk) {
+    const [before, after, ...rest] = frame(payload).split('"logprobs":null');
+    if (before === undefined || after === undefined || rest.length > 0) throw new Error('LogprobsFrame: payload must hold one null logprobs');
+    this.#before = before.split(JSON.stringify(FrameTemplate.slot()));
+    this.#after = after;
+  }
+
+  fill(textJson: string, logprobsJson: string): string {
+    return `${this.#before.join(textJson)}"logprobs":${logprobsJson}${this.#after}`;
+  }
 }
 
 function chatFormat(id: string, created: number, model: string, reasoningField: Settings['reasoning_field'], logprobs?: ChatLogprobsOf): Format {
@@ -110,11 +172,20 @@ function chatFormat(id: string, created: number, model: string, reasoningField: 
     }
     return t;
   };
+  const logprobsFrames = new Map<number, LogprobsFrame>();
+  const logprobsFrame = (index: number, kind: TokenKind): LogprobsFrame => {
+    const key = index * 2 + (kind === 'content' ? 0 : 1);
+    let t = logprobsFrames.get(key);
+    if (!t) {
+      t = new LogprobsFrame(chunk(index, delta(kind, FrameTemplate.slot()), null));
+      logprobsFrames.set(key, t);
+    }
+    return t;
+  };
   return {
     done: DONE_FRAME,
     middle(choice, index, kind, tokenId, json) {
-      // With logprobs every chunk differs beyond its text: it is built whole.
-      if (logprobs) return this.token(choice, index, kind, tokenId, JSON.parse(json) as string, null);
+      if (logprobs) return logprobsFrame(choice, kind).fill(json, logprobs.json(tokenId, index));
       return template(choice, kind).fillJson(json);
     },
     token(choice, index, kind, tokenId, text, finish, usage) {
@@ -125,7 +196,7 @@ function chatFormat(id: string, created: number, model: string, reasoningField: 
         // As vLLM does, the role goes first in a chunk of its own: a client that merges chunks into a snapshot
         // (openai-node's stream helper) would otherwise take the first chunk's logprobs twice.
         const c = chunk(choice, d, finish);
-        c.choices[0]!.logprobs = logprobs(tokenId === null ? [] : [tokenId], index);
+        c.choices[0]!.logprobs = logprobs.of(tokenId === null ? [] : [tokenId], index);
         if (usage) c.usage = usage;
         return first ? frame(chunk(choice, { role: 'assistant', content: '' }, null)) + frame(c) : frame(c);
       }
@@ -150,7 +221,7 @@ function chatFormat(id: string, created: number, model: string, reasoningField: 
           return {
             index,
             message: { role: 'assistant', content: c.content, refusal: null, ...reasoning },
-            logprobs: logprobs ? logprobs(c.ids, 0) : null,
+            logprobs: logprobs ? logprobs.of(c.ids, 0) : null,
             finish_reason: c.finishReason,
           };
         }),
