@@ -5,11 +5,11 @@
 // Values are a pure function of a request key (its seed, else its prompt) and the position, never of a
 // global random state, so the same request gets the same numbers. At position `p`, with `u` and `v_j` uniform
 // in [0, 1) drawn from a hash of (key, p) (and j):
-//   chosen:         P = 1 - 0.65 u⁴                      (most positions near-certain, a few down to 0.35)
+//   chosen:         P = 1 - max(0.65 u⁴, 10⁻⁶)          (most positions near-certain, a few down to 0.35)
 //   alternative j:  P_j = (1 - P) · 2^-j · (0.6 + 0.4 v_j)   for j = 1, 2, …
 // logprob = ln P. The alternatives share the chosen token's leftover mass, so the listed probabilities sum
 // to less than 1; P_{j+1} < 2^-(j+1) ≤ 0.6 · 2^-j ≤ P_j keeps them strictly descending, and
-// P_1 < 0.65 · 0.5 < 0.35 ≤ P keeps the chosen token first. Every value is finite and ≤ 0.
+// P_1 < 0.65 · 0.5 < 0.35 ≤ P keeps the chosen token first. Every value is finite and below 0.
 //
 // Alternatives are ordinary vocabulary tokens (not added/special ones) whose bytes are whole characters,
 // drawn by hash, distinct by text from each other and from the chosen token (the legacy completions API keys
@@ -32,7 +32,7 @@ export interface PositionLogprobs {
 export const MAX_TOP = 20;
 /** Candidates drawn per position before giving up on filling the list (an odd vocabulary). */
 const MAX_DRAWS = 8 * MAX_TOP;
-/** Where the leftover mass bottoms out when the chosen token is (nearly) certain: keeps ln finite. */
+/** The least mass left to the alternatives: keeps their ln finite and the chosen token's below 0. */
 const MIN_REST = 1e-6;
 
 /** A 32-bit mix (murmur3's finalizer) of two words. */
@@ -111,20 +111,13 @@ export class LogprobModel {
     this.#span = vocabularySpan(pieces);
   }
 
-  /** The chosen token's log-probability at `position` (no alternatives: the cheap path of top_logprobs 0). */
-  logprob(position: number): number {
-    const u = unit(mix(this.key, position));
-    return Math.log(1 - 0.65 * u ** 4);
-  }
-
   /** The log-probabilities at `position`, where `id` was chosen, with the `count` most likely tokens. */
   at(position: number, id: number, count: number): PositionLogprobs {
     const h = mix(this.key, position);
-    const p = 1 - 0.65 * unit(h) ** 4;
-    const logprob = Math.log(p);
+    const rest = Math.max(0.65 * unit(h) ** 4, MIN_REST);
+    const logprob = Math.log(1 - rest);
     if (count <= 0) return { logprob, top: [] };
     const top: RankedToken[] = [{ id, logprob }];
-    const rest = Math.max(1 - p, MIN_REST);
     // The chosen token as the wire shows it (U+FFFD for part of a character): no alternative may share it.
     const chosen = tokenText(this.pieces, id);
     const seen = new Set<string>([chosen]);
