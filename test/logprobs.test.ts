@@ -78,6 +78,7 @@ describe('logprobs', { timeout: 180_000 }, () => {
     if (top === 0) return;
     assert.deepEqual(e.top_logprobs[0], { token: e.token, logprob: e.logprob, bytes: e.bytes }, 'greedy: the chosen token heads the list');
     const alternatives = e.top_logprobs.slice(1);
+    assert.ok(e.top_logprobs.reduce((sum, t) => sum + Math.exp(t.logprob), 0) <= 1, 'the listed probabilities sum to at most 1');
     assert.equal(new Set(e.top_logprobs.map((t) => t.token)).size, top, 'distinct');
     for (const [i, t] of e.top_logprobs.entries()) {
       assert.ok(Number.isFinite(t.logprob) && t.logprob <= e.logprob, 'no alternative is likelier than the chosen token');
