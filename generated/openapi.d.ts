@@ -1445,8 +1445,6 @@ export interface components {
             seed?: number | null;
             user?: string;
             logit_bias?: Record<string, never> | null;
-            logprobs?: unknown;
-            top_logprobs?: number | null;
         };
         ChatMessage: {
             /** @description system, developer, user, assistant, tool or function. Only `user` messages are echoed. */
@@ -1481,13 +1479,15 @@ export interface components {
             tool_choice?: unknown;
             parallel_tool_calls?: boolean | null;
             response_format?: Record<string, never> | null;
+            logprobs?: components["schemas"]["ChatLogprobsFlag"];
+            top_logprobs?: components["schemas"]["ChatTopLogprobs"];
         };
         /** @description A string, an array of strings, an array of token ids, or an array of arrays of token ids. */
         Prompt: string | string[] | number[] | number[][];
         CreateCompletionRequest: components["schemas"]["SamplingFields"] & {
             model: string;
             prompt: components["schemas"]["Prompt"];
-            max_tokens?: components["schemas"]["MaxTokens"];
+            max_tokens?: components["schemas"]["CompletionMaxTokens"];
             /** @default false */
             stream: boolean | null;
             stream_options?: components["schemas"]["StreamOptions"];
@@ -1501,6 +1501,7 @@ export interface components {
             min_tokens?: components["schemas"]["MinTokens"];
             suffix?: string | null;
             best_of?: number | null;
+            logprobs?: components["schemas"]["CompletionLogprobsCount"];
         };
         /** @enum {string} */
         FinishReason: "stop" | "length";
@@ -1533,7 +1534,7 @@ export interface components {
             choices: {
                 index: number;
                 message: components["schemas"]["ChatCompletionMessage"];
-                logprobs: null;
+                logprobs: components["schemas"]["ChatChoiceLogprobsOrNull"];
                 finish_reason: components["schemas"]["FinishReason"];
             }[];
             usage: components["schemas"]["CompletionUsage"];
@@ -1556,7 +1557,7 @@ export interface components {
             choices: {
                 index: number;
                 delta: components["schemas"]["ChatCompletionDelta"];
-                logprobs: null;
+                logprobs: components["schemas"]["ChatChoiceLogprobsOrNull"];
                 finish_reason: components["schemas"]["FinishReason"] | null;
             }[];
             usage?: components["schemas"]["CompletionUsage"];
@@ -1571,7 +1572,7 @@ export interface components {
             choices: {
                 index: number;
                 text: string;
-                logprobs: null;
+                logprobs: components["schemas"]["CompletionLogprobsOrNull"];
                 finish_reason: components["schemas"]["FinishReason"];
             }[];
             usage: components["schemas"]["CompletionUsage"];
@@ -1586,11 +1587,160 @@ export interface components {
             choices: {
                 index: number;
                 text: string;
-                logprobs: null;
+                logprobs: components["schemas"]["CompletionLogprobsOrNull"];
                 finish_reason: components["schemas"]["FinishReason"] | null;
             }[];
             usage?: components["schemas"]["CompletionUsage"];
         };
+        /**
+         * @description Return the log-probability of every output token (reasoning tokens included, as vLLM does), in each chunk's `choices[].logprobs` and in the whole answer's. Values are deterministic: a function of `seed` (else of the prompt) and the token's position; the chosen token is always the most likely (src/model/logprobs.ts).
+         * @default false
+         */
+        ChatLogprobsFlag: boolean | null;
+        /**
+         * @description How many of the most likely tokens to list at each position, the chosen token first, then distinct tokens of the vocabulary in descending log-probability. Only with `logprobs: true` (else OpenAI's 400).
+         * @example 2
+         */
+        ChatTopLogprobs: number | null;
+        /**
+         * @description One of the most likely tokens at a position.
+         * @example {
+         *       "token": " world",
+         *       "logprob": -0.0312,
+         *       "bytes": [
+         *         32,
+         *         119,
+         *         111,
+         *         114,
+         *         108,
+         *         100
+         *       ]
+         *     }
+         */
+        ChatTopLogprob: {
+            /** @description The token's text as decoded alone: U+FFFD where its bytes hold part of a character. */
+            token: string;
+            logprob: number;
+            /** @description The token's UTF-8 bytes. */
+            bytes: number[];
+        };
+        /**
+         * @description A token of the output with its log-probability and the most likely tokens at its position.
+         * @example {
+         *       "token": " world",
+         *       "logprob": -0.0312,
+         *       "bytes": [
+         *         32,
+         *         119,
+         *         111,
+         *         114,
+         *         108,
+         *         100
+         *       ],
+         *       "top_logprobs": [
+         *         {
+         *           "token": " world",
+         *           "logprob": -0.0312,
+         *           "bytes": [
+         *             32,
+         *             119,
+         *             111,
+         *             114,
+         *             108,
+         *             100
+         *           ]
+         *         },
+         *         {
+         *           "token": " there",
+         *           "logprob": -4.1021,
+         *           "bytes": [
+         *             32,
+         *             116,
+         *             104,
+         *             101,
+         *             114,
+         *             101
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
+        ChatTokenLogprob: components["schemas"]["ChatTopLogprob"] & {
+            /** @description `top_logprobs` entries: the chosen token first; empty for `top_logprobs: 0`. */
+            top_logprobs: components["schemas"]["ChatTopLogprob"][];
+        };
+        /**
+         * @description The log-probabilities of a choice's tokens (a chunk's own tokens, or the whole answer's).
+         * @example {
+         *       "content": [
+         *         {
+         *           "token": "Hello",
+         *           "logprob": -0.0008,
+         *           "bytes": [
+         *             72,
+         *             101,
+         *             108,
+         *             108,
+         *             111
+         *           ],
+         *           "top_logprobs": []
+         *         }
+         *       ],
+         *       "refusal": null
+         *     }
+         */
+        ChatChoiceLogprobs: {
+            content: components["schemas"]["ChatTokenLogprob"][];
+            refusal: null;
+        };
+        /** @description Null unless the request asked for `logprobs: true`. */
+        ChatChoiceLogprobsOrNull: null | components["schemas"]["ChatChoiceLogprobs"];
+        /**
+         * @description Return the log-probability of every token, with this many of the most likely tokens at each position (the chosen one first; 0 lists the chosen one alone, as vLLM does). With `echo: true` the prompt's tokens come first, the very first with null values (nothing precedes it).
+         * @example 1
+         */
+        CompletionLogprobsCount: number | null;
+        /** @description Upper bound on generated tokens. 0 generates nothing (`finish_reason: length`): with `echo: true` and `logprobs` this scores the prompt, as lm-eval-harness's loglikelihood requests do. */
+        CompletionMaxTokens: number | null;
+        /**
+         * @description The legacy completions API's log-probabilities of the tokens in `text` (a chunk's own, or the whole answer's), as parallel lists.
+         * @example {
+         *       "tokens": [
+         *         "The",
+         *         " quick"
+         *       ],
+         *       "token_logprobs": [
+         *         -0.0213,
+         *         -0.1745
+         *       ],
+         *       "top_logprobs": [
+         *         {
+         *           "The": -0.0213
+         *         },
+         *         {
+         *           " quick": -0.1745
+         *         }
+         *       ],
+         *       "text_offset": [
+         *         0,
+         *         3
+         *       ]
+         *     }
+         */
+        CompletionLogprobs: {
+            /** @description Each token's text as decoded alone (U+FFFD where its bytes hold part of a character). */
+            tokens: string[];
+            /** @description Each token's log-probability; null for an echoed prompt's first token. */
+            token_logprobs: (number | null)[];
+            /** @description Per token, the most likely tokens by text with their log-probabilities; null for an echoed prompt's first token. */
+            top_logprobs: (null | {
+                [key: string]: number;
+            })[];
+            /** @description Per token, where its text starts in the choice's returned text (echo included), in characters (Unicode code points, as Python counts them). */
+            text_offset: number[];
+        };
+        /** @description Null unless the request gave `logprobs`. */
+        CompletionLogprobsOrNull: null | components["schemas"]["CompletionLogprobs"];
         /** @description A served model as vLLM lists it (its ModelCard): OpenAI's fields and vLLM's extras. */
         Model: {
             id: string;

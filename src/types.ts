@@ -21,6 +21,12 @@ export type CompletionResponse = Schemas['CreateCompletionResponse'];
 export type CompletionChunk = Schemas['CreateCompletionStreamResponse'];
 export type Prompt = Schemas['Prompt'];
 
+// Logprobs: chat's per-token entries and the legacy completions API's parallel lists.
+export type ChatLogprobs = Schemas['ChatChoiceLogprobs'];
+export type ChatTokenLogprob = Schemas['ChatTokenLogprob'];
+export type ChatTopLogprob = Schemas['ChatTopLogprob'];
+export type CompletionLogprobs = Schemas['CompletionLogprobs'];
+
 export type Usage = Schemas['CompletionUsage'];
 export type FinishReason = Schemas['FinishReason'];
 export type StreamOptions = Schemas['StreamOptions'];

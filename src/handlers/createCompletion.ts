@@ -7,9 +7,11 @@ import { fitContext } from '../model/contextWindow.js';
 import { completionPrompts, promptCount, unknownTokenId } from '../model/prompt.js';
 import { MAX_CHOICES } from '../model/limits.js';
 import { respond, type Format } from './respond.js';
+import { LogprobModel, codePoints, logprobKey, tokenText } from '../model/logprobs.js';
+import { IncrementalDecoder, type TokenPieces } from '../model/detokenizer.js';
 import { tokenizerFor, type Deps, type OperationHandler } from './deps.js';
 import { SYSTEM_FINGERPRINT } from './createChatCompletion.js';
-import type { CompletionChunk, CompletionRequest, CompletionResponse } from '../types.js';
+import type { CompletionChunk, CompletionLogprobs, CompletionRequest, CompletionResponse } from '../types.js';
 
 export default function createCompletion(deps: Deps): OperationHandler {
   return async (ctx) => {
@@ -52,7 +54,18 @@ export default function createCompletion(deps: Deps): OperationHandler {
       promptTokens: prompts.reduce((sum, p) => sum + p.ids.length, 0),
       echoed: echoed?.reduce((sum, text) => sum + text.length, 0),
     };
-    const format = textFormat(randomId('cmpl-'), Math.floor(Date.now() / 1000), body.model, echoed);
+    const logprobs =
+      body.logprobs != null
+        ? textLogprobs(
+            tokenizer.pieces,
+            body.logprobs,
+            prompts.flatMap((p) => {
+              const model = new LogprobModel(tokenizer.pieces, logprobKey(body.seed, p.ids));
+              return Array.from({ length: n }, () => ({ model, prompt: p.ids, echo: body.echo === true }));
+            }),
+          )
+        : undefined;
+    const format = textFormat(randomId('cmpl-'), Math.floor(Date.now() / 1000), body.model, echoed, logprobs);
     const stream =
       body.stream === true
         ? { includeUsage: body.stream_options?.include_usage === true, continuousUsage: body.stream_options?.continuous_usage_stats === true }
@@ -61,7 +74,75 @@ export default function createCompletion(deps: Deps): OperationHandler {
   };
 }
 
-function textFormat(id: string, created: number, model: string, echoed: string[] | undefined): Format {
+/** Per choice: its prompt's values, its prompt's ids, and whether the answer repeats that prompt first. */
+interface ChoiceLogprobs {
+  model: LogprobModel;
+  prompt: readonly number[];
+  echo: boolean;
+}
+
+/**
+ * The legacy completions API's logprobs, built chunk by chunk for each choice: `next(choice, first, ids, text)`
+ * gives the lists for the tokens `ids` that the chunk's `text` carries (after the echoed prompt, on a first
+ * chunk), keeping each choice's position and text offset.
+ */
+interface TextLogprobs {
+  next(choice: number, first: boolean, ids: readonly number[], text: string): CompletionLogprobs;
+}
+
+function textLogprobs(pieces: TokenPieces, count: number, choices: readonly ChoiceLogprobs[]): TextLogprobs {
+  // Per choice: the next output position and where the next token's text starts (in code points).
+  const position: number[] = choices.map(() => 0);
+  const offset: number[] = choices.map(() => 0);
+  const add = (out: CompletionLogprobs, c: ChoiceLogprobs, pos: number, id: number, at: number, start = false): void => {
+    const text = tokenText(pieces, id);
+    out.tokens.push(text);
+    out.text_offset.push(at);
+    // An echoed prompt's first token has nothing before it: no values (vLLM's and OpenAI's null).
+    if (start) {
+      out.token_logprobs.push(null);
+      out.top_logprobs.push(null);
+      return;
+    }
+    // vLLM lists the chosen token even for logprobs 0.
+    const values = c.model.at(pos, id, Math.max(count, 1));
+    out.token_logprobs.push(values.logprob);
+    const top: Record<string, number> = {};
+    for (const t of values.top) top[tokenText(pieces, t.id)] = t.logprob;
+    out.top_logprobs.push(top);
+  };
+  return {
+    next(choice, first, ids, text) {
+      const c = choices[choice]!;
+      const out: CompletionLogprobs = { tokens: [], token_logprobs: [], top_logprobs: [], text_offset: [] };
+      if (first) {
+        // The prompt's positions come first; the output's follow them, echoed or not.
+        position[choice] = c.prompt.length;
+        offset[choice] = 0;
+        if (c.echo) {
+          const decoder = new IncrementalDecoder(pieces);
+          c.prompt.forEach((id, pos) => {
+            add(out, c, pos, id, offset[choice]!, pos === 0);
+            offset[choice]! += codePoints(decoder.push(id));
+          });
+        }
+      }
+      // Each token's text starts where the text before it ends; a token that only begins a character
+      // shares the offset of the token that completes it.
+      const decoder = new IncrementalDecoder(pieces);
+      let at = offset[choice]!;
+      for (const id of ids) {
+        add(out, c, position[choice]!++, id, at);
+        at += codePoints(decoder.push(id));
+      }
+      // A chunk's text is what its tokens completed (characters split across chunks come out whole in one).
+      offset[choice]! += codePoints(text);
+      return out;
+    },
+  };
+}
+
+function textFormat(id: string, created: number, model: string, echoed: string[] | undefined, logprobs?: TextLogprobs): Format {
   const head = { id, object: 'text_completion' as const, created, model, system_fingerprint: SYSTEM_FINGERPRINT };
   const chunk = (index: number, text: string, finish: CompletionChunk['choices'][number]['finish_reason']): CompletionChunk => ({
     ...head,
@@ -79,14 +160,17 @@ function textFormat(id: string, created: number, model: string, echoed: string[]
   };
   return {
     done: DONE_FRAME,
-    middle(choice, _index, _kind, _id, json) {
+    middle(choice, index, kind, tokenId, json) {
+      // With logprobs every chunk differs beyond its text: it is built whole.
+      if (logprobs) return this.token(choice, index, kind, tokenId, JSON.parse(json) as string, null);
       return template(choice).fillJson(json);
     },
-    token(choice, index, _kind, _id, text, finish, usage) {
+    token(choice, index, _kind, tokenId, text, finish, usage) {
       const first = index === 0;
-      if (!first && finish === null && usage === undefined) return template(choice).fill(text);
+      if (!first && finish === null && usage === undefined && !logprobs) return template(choice).fill(text);
       // With echo, the prompt goes out in the choice's first frame, before its first token.
       const c = chunk(choice, first && echoed ? echoed[choice] + text : text, finish);
+      if (logprobs) c.choices[0]!.logprobs = logprobs.next(choice, first, tokenId === null ? [] : [tokenId], text);
       if (usage) c.usage = usage;
       return frame(c);
     },
@@ -101,7 +185,7 @@ function textFormat(id: string, created: number, model: string, echoed: string[]
         choices: choices.map((c, index) => ({
           index,
           text: (echoed?.[index] ?? '') + c.content,
-          logprobs: null,
+          logprobs: logprobs ? logprobs.next(index, true, c.ids, c.content) : null,
           finish_reason: c.finishReason,
         })),
         usage: u,

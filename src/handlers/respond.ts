@@ -22,6 +22,8 @@ export type TokenKind = 'reasoning' | 'content';
 export interface ChoiceOutput {
   reasoning: string;
   content: string;
+  /** The output's token ids in order, reasoning then content (for per-token detail such as logprobs). */
+  ids: number[];
   finishReason: FinishReason;
 }
 
@@ -407,11 +409,13 @@ async function respondWhole(
   if (!(await waitFor(ctx, due[p.count - 1]!, metrics, onEnd))) return;
   const decoders = decodersOf(g);
   const outputs = g.plans.map((plan, c): ChoiceOutput => {
-    const out = { reasoning: '', content: '', finishReason: plan.finishReason };
+    const out: ChoiceOutput = { reasoning: '', content: '', ids: [], finishReason: plan.finishReason };
     const total = totalTokens(plan);
     for (let k = 0; k < total; k++) {
       const kind: TokenKind = k < plan.reasoning ? 'reasoning' : 'content';
-      out[kind] += decoders[c]![kind].push(tokenAt(plan, k));
+      const id = tokenAt(plan, k);
+      out.ids.push(id);
+      out[kind] += decoders[c]![kind].push(id);
     }
     return out;
   });
