@@ -151,7 +151,7 @@ export function allowedValues(name: SettingName): string {
   const sch = settingSchema(name);
   if (sch.enum) return `one of ${sch.enum.join(', ')}`;
   const type = Array.isArray(sch.type) ? sch.type[0] : sch.type;
-  if (name === 'lora_modules') return 'name=path items, or a JSON array of {"name": ..., "path": ...} objects';
+  if (name === 'lora_modules') return 'name=path items, or a JSON array of {"name": ..., "path": ...} objects, each name once';
   if (type === 'array') {
     const items = sch.items ? resolveSchema(sch.items) : {};
     return items.enum ? `a JSON array of ${items.enum.join(', ')}` : 'a JSON array of model names, e.g. ["Qwen/Qwen3-0.6B"]';
@@ -240,7 +240,12 @@ export function loraModuleItem(item: unknown): unknown {
 /** Checks a whole settings object against the contract; the first problem becomes a SettingError. */
 export function validateSettings(candidate: Record<string, unknown>, sourceOf: (s: SettingSpec) => string): Settings {
   const validate = componentValidator('Settings');
-  if (validate(candidate)) return candidate as Settings;
+  if (validate(candidate)) {
+    // vLLM refuses to start with two adapters of one name; the contract cannot say "unique by name".
+    const names = (candidate as Settings).lora_modules.map((m) => m.name);
+    if (new Set(names).size !== names.length) throw new SettingError('lora_modules', candidate['lora_modules'], sourceOf(SETTINGS.find((x) => x.name === 'lora_modules')!));
+    return candidate as Settings;
+  }
   const err = validate.errors?.[0];
   const name = (err?.instancePath.split('/')[1] ?? '') as SettingName;
   const s = SETTINGS.find((x) => x.name === name);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { get } from 'node:http';
 import { LoraSlots } from '../src/model/loraAdapters.js';
-import type { Release } from '../src/model/admission.js';
+import { QueueFull, type Release } from '../src/model/admission.js';
 import { postJson, readSse, ROOT, runCli, startServer, type RunningServer, type SseEvent } from './support/server.js';
 import { metric, samples } from './support/prometheus.js';
 import type { ChatResponse, ErrorBody, HealthBody, Model, ModelList } from '../src/types.js';
@@ -48,6 +48,18 @@ describe('max_loras slots', () => {
     assert.deepEqual(order, ['a1', 'a2', 'b1', 'b2', 'c1'], 'raising max_loras admits the next adapter');
     for (const id of ['b1', 'b2', 'c1']) releases.get(id)!();
     await Promise.all(all);
+    assert.deepEqual(slots.running, []);
+  });
+
+  it('counts its waiting against the room it is given (max_queue), and never refuses one that fits', async () => {
+    const slots = new LoraSlots(() => 1);
+    const first = await slots.acquire('a', () => assert.fail('not queued'), 0);
+    const signal = new AbortController().signal;
+    const waiting = slots.acquire('b', () => signal, 1);
+    await assert.rejects(slots.acquire('c', () => assert.fail('refused, not queued'), 1), QueueFull);
+    (await slots.acquire('a', () => assert.fail('a runs: not queued'), 0))();
+    first();
+    (await waiting)();
     assert.deepEqual(slots.running, []);
   });
 
@@ -214,6 +226,9 @@ describe('--lora-modules on the command line', () => {
     const bad = await runCli(['--lora-modules', 'no-path-here']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /invalid --lora-modules value .*name=path/);
+    const twice = await runCli(['--lora-modules', 'x=/one', 'x=/two']);
+    assert.equal(twice.code, 2, 'vLLM refuses two adapters of one name');
+    assert.match(twice.stderr, /invalid --lora-modules value .*each name once/);
     const env = await runCli(['--port', '0'], { MOCK_SERVER_LORA_MODULES: '[{"name":"x"}]' });
     assert.equal(env.code, 2);
     assert.match(env.stderr, /MOCK_SERVER_LORA_MODULES/);

@@ -328,12 +328,14 @@ async function admit(ctx: AppContext, deps: Deps, metrics: RequestMetrics, model
   };
   try {
     const adapter = adapterFor(s, model);
-    if (adapter) loraRelease = await deps.loras.acquire(adapter.name, onQueued);
+    // Those waiting for an adapter count against max_queue with those waiting for a slot.
+    if (adapter) loraRelease = await deps.loras.acquire(adapter.name, onQueued, s.max_queue - deps.admission.waiting);
     release = await deps.admission.acquire(onQueued);
   } catch (err) {
+    const full = loraRelease === undefined && adapterFor(s, model) !== undefined ? `max_loras ${s.max_loras}` : `max_concurrency ${s.max_concurrency}`;
     loraRelease?.();
     if (err instanceof QueueFull) {
-      throw new ApiError(429, `The server is at max_concurrency ${s.max_concurrency} with ${s.max_queue} requests waiting.`, null, 'queue_full', 'requests')
+      throw new ApiError(429, `The server is at ${full} with ${s.max_queue} requests waiting.`, null, 'queue_full', 'requests')
         .withHeaders({ 'retry-after': '1' });
     }
     metrics.finished('abort', performance.now());

@@ -5,7 +5,7 @@
 // now fits, skipping those that do not, as vLLM's scheduler skips a request whose adapter would exceed
 // max_loras and schedules the ones behind it.
 import type { LoraModule, Settings } from '../types.js';
-import type { Release } from './admission.js';
+import { QueueFull, type Release } from './admission.js';
 
 /**
  * The adapter a request's `model` names, if any. A base model's name wins, as vLLM checks the base models
@@ -48,6 +48,11 @@ export class LoraSlots {
     return [...new Set(this.#queue.filter((w) => w.state === 'waiting').map((w) => w.name))];
   }
 
+  /** Requests waiting for a slot. */
+  get waitingRequests(): number {
+    return this.#queue.filter((w) => w.state === 'waiting').length;
+  }
+
   #fits(name: string): boolean {
     return this.#running.has(name) || this.#running.size < this.maxLoras();
   }
@@ -55,10 +60,11 @@ export class LoraSlots {
   /**
    * Resolves with a release function once a request for adapter `name` may run; rejects with the signal's
    * reason if its client leaves (or the server stops) while it waits. `onQueued` is called only if it has to
-   * wait, and gives that signal.
+   * wait, and gives that signal. Rejects with QueueFull, without waiting, when `room` requests wait already.
    */
-  acquire(name: string, onQueued: () => AbortSignal): Promise<Release> {
+  acquire(name: string, onQueued: () => AbortSignal, room = Infinity): Promise<Release> {
     if (this.#fits(name)) return Promise.resolve(this.#take(name));
+    if (this.waitingRequests >= room) return Promise.reject(new QueueFull());
     const signal = onQueued();
     if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise<Release>((resolve, reject) => {
