@@ -15,7 +15,7 @@ import { isWorker, runPrimary, workerSettings } from './cluster.js';
 function helpText(): string {
   const defaults = defaultSettings();
   const rows = SETTINGS.map((s) => {
-    const flags = `${s.short ? `-${s.short}, ` : '    '}--${s.flag}${s.kind === 'boolean' ? '' : s.kind === 'list' ? (s.name === 'tokenizer_models' ? ' <model>...' : ' <value>...') : ' <value>'}`;
+    const flags = `${s.short ? `-${s.short}, ` : '    '}--${s.flag}${s.kind === 'boolean' ? '' : s.kind === 'list' ? (s.name === 'tokenizer_models' ? ' <model>...' : s.name === 'lora_modules' ? ' <name=path>...' : ' <value>...') : ' <value>'}`;
     const desc = settingSchema(s.name).description ?? '';
     const aliases = Object.keys(ALIASES).filter((a) => ALIASES[a] === s.name);
     const also = aliases.length ? `\n      also ${aliases.map((a) => `--${a} (${aliasEnv(a)})`).join(', ')}` : '';
