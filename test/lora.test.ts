@@ -219,6 +219,38 @@ describe('max_loras on a server', { timeout: 120_000 }, () => {
     assert.equal((JSON.parse(b[0]!.data) as { model: string }).model, 'b');
     assert.deepEqual(await loraInfo(), { max_lora: '1', waiting_lora_adapters: '', running_lora_adapters: '' });
   });
+
+  it('raising max_loras with /configure admits a waiting adapter at once', async () => {
+    const a1 = await stream('a', 60);
+    const a1Events = readSse(a1);
+    const b1 = stream('b', 4).then(readSse);
+    let info: Record<string, string> | undefined;
+    for (let i = 0; i < 200 && info?.['waiting_lora_adapters'] !== 'b'; i++) {
+      info = await loraInfo();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.equal(info?.['waiting_lora_adapters'], 'b');
+    const res = await postJson(`${server.url}/configure`, { max_loras: 2 });
+    assert.equal(res.status, 200);
+    const [b, a] = [await b1, await a1Events];
+    assert.ok(b.at(-1)!.at < a.at(-2)!.at, "b ran to its end while a's long request was still running");
+    await postJson(`${server.url}/configure`, { max_loras: 1 });
+  });
+});
+
+describe('--no-configure', { timeout: 120_000 }, () => {
+  it('the adapter routes answer 404, as vLLM without VLLM_ALLOW_RUNTIME_LORA_UPDATING; start-time adapters are served', async () => {
+    const server = await startServer(['-t', '0', '-i', '0', '--no-configure', '--lora-modules', 'a=/a']);
+    try {
+      const res = await postJson(`${server.url}/v1/load_lora_adapter`, { lora_name: 'x', lora_path: '/x' });
+      assert.equal(res.status, 404);
+      assert.equal((await postJson(`${server.url}/v1/unload_lora_adapter`, { lora_name: 'a' })).status, 404);
+      const list = ((await (await fetch(`${server.url}/v1/models`)).json()) as ModelList).data;
+      assert.deepEqual(list.map((m) => m.id), [QWEN, 'a']);
+    } finally {
+      await server.stop();
+    }
+  });
 });
 
 describe('--lora-modules on the command line', () => {
