@@ -190,6 +190,53 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/load_lora_adapter": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Load a LoRA adapter (vLLM)
+         * @description vLLM's run-time adapter loading (vLLM serves it when `VLLM_ALLOW_RUNTIME_LORA_UPDATING` is set; here it is
+         *     on unless run-time changes are switched off with `--no-configure`, when this route answers 404 as vLLM's
+         *     absent route does). The adapter is served from then on under `lora_name`, with its base model's tokenizer,
+         *     and listed by `/v1/models` with `parent` (its base model) and `root` (`lora_path`). No weights are read:
+         *     any `lora_path` is accepted. Loading changes the `lora_modules` setting, so with `--workers` every worker
+         *     serves the adapter before the answer. A name already loaded is a 400, unless `load_inplace` is true (the
+         *     adapter is then replaced, as vLLM reloads its weights in place). The answer is vLLM's text.
+         */
+        post: operations["loadLoraAdapter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/unload_lora_adapter": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unload a LoRA adapter (vLLM)
+         * @description vLLM's run-time adapter unloading, on the same terms as `/v1/load_lora_adapter`. Requests to the adapter
+         *     already running finish; later ones are served as any model that is not an adapter.
+         */
+        post: operations["unloadLoraAdapter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/models": {
         parameters: {
             query?: never;
@@ -200,7 +247,9 @@ export interface paths {
         /**
          * List the models served
          * @description The preloaded models and the fallback tokenizer's model, each served under its own name, with the
-         *     fields vLLM's entries carry (`root`, `parent`, `max_model_len`, `permission`, `owned_by: vllm`).
+         *     fields vLLM's entries carry (`root`, `parent`, `max_model_len`, `permission`, `owned_by: vllm`); then the
+         *     LoRA adapters (`lora_modules`), as vLLM lists them: `root` their path, `parent` their base model and
+         *     `max_model_len` null.
          */
         get: operations["listModels"];
         put?: never;
@@ -1327,6 +1376,8 @@ export interface components {
             image_generation_latency: components["schemas"]["ImageGenerationLatency"];
             image_retrieval_base_latency: components["schemas"]["ImageRetrievalBaseLatency"];
             image_retrieval_per_image_latency: components["schemas"]["ImageRetrievalPerImageLatency"];
+            lora_modules: components["schemas"]["LoraModules"];
+            max_loras: components["schemas"]["MaxLoras"];
         };
         /** @description The settings to change; any subset. Unknown fields are rejected. */
         ConfigureRequest: {
@@ -1376,6 +1427,8 @@ export interface components {
             auth_header_name?: components["schemas"]["AuthHeaderName"];
             reasoning_by_model?: components["schemas"]["ReasoningByModel"];
             tool_call?: components["schemas"]["ToolCallMode"];
+            lora_modules?: components["schemas"]["LoraModules"];
+            max_loras?: components["schemas"]["MaxLoras"];
         };
         ConfigureResponse: {
             /** @constant */
@@ -1749,12 +1802,12 @@ export interface components {
             created: number;
             /** @constant */
             owned_by: "vllm";
-            /** @description The model's name or path: its id here, as a model is served under its own name. */
+            /** @description The model's name or path: a base model's id, an adapter's path (its `lora_modules` path). */
             root: string;
             /** @description The base model of a LoRA adapter; null for a base model. */
-            parent: null;
-            /** @description The context window in tokens (the max_model_len setting). */
-            max_model_len: number;
+            parent: string | null;
+            /** @description The context window in tokens (the max_model_len setting); null for a LoRA adapter, as vLLM lists adapters. */
+            max_model_len: number | null;
             permission: components["schemas"]["ModelPermission"][];
         };
         /** @description vLLM's fixed permission entry of a model (OpenAI's retired field, kept for old clients). */
@@ -1818,6 +1871,46 @@ export interface components {
         };
         DetokenizeResponse: {
             prompt: string;
+        };
+        /**
+         * @description One LoRA adapter, as vLLM's `--lora-modules` JSON form: served under `name`, listed with `root` = `path`
+         *     and `parent` = `base_model_name` when that is a served model, else the first served model.
+         */
+        LoraModule: {
+            name: string;
+            path: string;
+            base_model_name?: string | null;
+        };
+        /**
+         * @description The LoRA adapters served, as vLLM's `--lora-modules`: `name=path` (several after one flag, or comma-separated),
+         *     or the JSON form `{"name": ..., "path": ..., "base_model_name": ...}`. A request whose `model` names one is
+         *     served with its base model's tokenizer and reported under the adapter's name. `/v1/load_lora_adapter` and
+         *     `/v1/unload_lora_adapter` change this list at run time.
+         * @default []
+         */
+        LoraModules: components["schemas"]["LoraModule"][];
+        /**
+         * @description As vLLM's `--max-loras`: at most this many adapters have requests running at once; a request for another
+         *     adapter waits (FIFO among the waiting, its wait adding to its time to first token) until one has none.
+         *     Requests for a running adapter or for a base model do not wait for it.
+         * @default 1
+         */
+        MaxLoras: number;
+        LoadLoraAdapterRequest: {
+            /** @description The name requests use as their `model`. */
+            lora_name: string;
+            /** @description Where vLLM would read the adapter; here only shown as the model's `root`. */
+            lora_path: string;
+            /**
+             * @description Replace an adapter of that name that is already loaded, instead of refusing.
+             * @default false
+             */
+            load_inplace: boolean;
+        };
+        UnloadLoraAdapterRequest: {
+            lora_name: string;
+            /** @description vLLM's internal id; accepted and ignored, as vLLM unloads by name. */
+            lora_int_id?: number | null;
         };
         /**
          * @description A string, an array of strings, an array of token ids, or an array of arrays of token ids (one array's
@@ -3168,6 +3261,132 @@ export interface operations {
             default: components["responses"]["Error"];
         };
     };
+    loadLoraAdapter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "lora_name": "sql-lora",
+                 *       "lora_path": "/adapters/sql-lora"
+                 *     }
+                 */
+                "application/json": components["schemas"]["LoadLoraAdapterRequest"];
+            };
+        };
+        responses: {
+            /** @description Loaded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example Success: LoRA adapter 'sql-lora' added successfully. */
+                    "text/plain": string;
+                };
+            };
+            /**
+             * @description vLLM's refusals, status 400 and type `InvalidUserInput`: the name is already loaded (without
+             *     `load_inplace`), or `lora_name` or `lora_path` is empty.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "The lora adapter 'sql-lora' has already been loaded.",
+                     *         "type": "InvalidUserInput",
+                     *         "param": null,
+                     *         "code": 400
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            default: components["responses"]["Error"];
+        };
+    };
+    unloadLoraAdapter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "lora_name": "sql-lora"
+                 *     }
+                 */
+                "application/json": components["schemas"]["UnloadLoraAdapterRequest"];
+            };
+        };
+        responses: {
+            /** @description Unloaded. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example Success: LoRA adapter 'sql-lora' removed successfully. */
+                    "text/plain": string;
+                };
+            };
+            /** @description vLLM's refusal of an empty `lora_name`: status 400, type `InvalidUserInput`. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "'lora_name' needs to be provided to unload a LoRA adapter.",
+                     *         "type": "InvalidUserInput",
+                     *         "param": null,
+                     *         "code": 400
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            /** @description No adapter of that name is loaded (vLLM's `NotFoundError`, code 404); or run-time changes are switched off. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "The lora adapter 'sql-lora' cannot be found.",
+                     *         "type": "NotFoundError",
+                     *         "param": null,
+                     *         "code": 404
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            default: components["responses"]["Error"];
+        };
+    };
     listModels: {
         parameters: {
             query?: never;
@@ -4201,7 +4420,9 @@ export interface operations {
                      *         "dcgm_auto_load": true,
                      *         "image_generation_latency": 100,
                      *         "image_retrieval_base_latency": 10,
-                     *         "image_retrieval_per_image_latency": 5
+                     *         "image_retrieval_per_image_latency": 5,
+                     *         "lora_modules": [],
+                     *         "max_loras": 1
                      *       }
                      *     }
                      */
@@ -4299,7 +4520,9 @@ export interface operations {
                      *         "dcgm_auto_load": true,
                      *         "image_generation_latency": 100,
                      *         "image_retrieval_base_latency": 10,
-                     *         "image_retrieval_per_image_latency": 5
+                     *         "image_retrieval_per_image_latency": 5,
+                     *         "lora_modules": [],
+                     *         "max_loras": 1
                      *       },
                      *       "tokenizers": {
                      *         "loaded": [
@@ -4666,7 +4889,9 @@ export interface operations {
                      *         "dcgm_auto_load": true,
                      *         "image_generation_latency": 100,
                      *         "image_retrieval_base_latency": 10,
-                     *         "image_retrieval_per_image_latency": 5
+                     *         "image_retrieval_per_image_latency": 5,
+                     *         "lora_modules": [],
+                     *         "max_loras": 1
                      *       }
                      *     }
                      */

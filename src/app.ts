@@ -99,6 +99,9 @@ const HANDLERS: Record<keyof Operations, HandlerFactory> = {
   getVersion: later(() => import('./handlers/getVersion.js')),
   tokenize: later(() => import('./handlers/tokenize.js')),
   detokenize: later(() => import('./handlers/detokenize.js')),
+  // vLLM's run-time LoRA adapter routes.
+  loadLoraAdapter: later(() => import('./handlers/loadLoraAdapter.js')),
+  unloadLoraAdapter: later(() => import('./handlers/unloadLoraAdapter.js')),
 };
 
 export async function createApp(deps: Deps): Promise<Koa<RequestState>> {

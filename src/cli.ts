@@ -15,7 +15,7 @@ import { isWorker, runPrimary, workerSettings } from './cluster.js';
 function helpText(): string {
   const defaults = defaultSettings();
   const rows = SETTINGS.map((s) => {
-    const flags = `${s.short ? `-${s.short}, ` : '    '}--${s.flag}${s.kind === 'boolean' ? '' : s.kind === 'list' ? (s.name === 'tokenizer_models' ? ' <model>...' : ' <value>...') : ' <value>'}`;
+    const flags = `${s.short ? `-${s.short}, ` : '    '}--${s.flag}${s.kind === 'boolean' ? '' : s.kind === 'list' ? (s.name === 'tokenizer_models' ? ' <model>...' : s.name === 'lora_modules' ? ' <name=path>...' : ' <value>...') : ' <value>'}`;
     const desc = settingSchema(s.name).description ?? '';
     const aliases = Object.keys(ALIASES).filter((a) => ALIASES[a] === s.name);
     const also = aliases.length ? `\n      also ${aliases.map((a) => `--${a} (${aliasEnv(a)})`).join(', ')}` : '';
@@ -60,6 +60,9 @@ function flagOptions(): ParseArgsConfig['options'] {
   return options;
 }
 
+/** Flags that take several values, as argparse's nargs='+' does in vLLM. */
+const SEVERAL_VALUES = new Set(['--lora-modules']);
+
 /**
  * The arguments as parseArgs reads them: --fallbackTokenizer as --fallback-tokenizer (both spellings have
  * always been accepted), and a negative number after a flag that takes a value as that flag's value, so that
@@ -74,9 +77,24 @@ function normalizeArgs(argv: readonly string[]): string[] {
   }
   for (const [alias, name] of Object.entries(ALIASES)) if (settingOf(name).kind !== 'boolean') takesValue.set(`--${alias}`, alias);
   const out: string[] = [];
+  // vLLM's --lora-modules takes several values after one flag (`--lora-modules a=/p b=/q`): each becomes its own.
+  let several: string | undefined;
   for (let i = 0; i < argv.length; i++) {
+    if (several !== undefined && !argv[i]!.startsWith('-')) {
+      out.push(`--${several}=${argv[i]!}`);
+      continue;
+    }
+    several = undefined;
     const m = /^--([A-Za-z][\w-]*)(=.*)?$/s.exec(argv[i]!);
     const arg = m ? `--${m[1]!.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}${m[2] ?? ''}` : argv[i]!;
+    if (SEVERAL_VALUES.has(arg.replace(/=.*$/s, ''))) {
+      several = arg.replace(/^--|=.*$/gs, '');
+      // The flag's first value is the next argument, which parseArgs takes itself.
+      if (!arg.includes('=') && argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('-')) {
+        out.push(arg, argv[++i]!);
+        continue;
+      }
+    }
     const flag = takesValue.get(arg);
     const next = argv[i + 1];
     if (flag !== undefined && next !== undefined && /^-(?:\d|\.\d)/.test(next)) {
@@ -119,7 +137,11 @@ function flagSettings(argv: string[], settings: Record<string, unknown>, sourceO
     } else if (s.kind === 'list') {
       // -m a -m b, or -m a,b, or -m '["a","b"]'
       const v = t.value ?? '';
-      const items = v.trim().startsWith('[') ? (parseSettingText(s, v, label) as unknown[]) : v.split(',').map((x: string) => x.trim()).filter((x: string) => x !== '').map((x: string) => parseListItem(s, x));
+      const items = v.trim().startsWith('[')
+        ? (parseSettingText(s, v, label) as unknown[])
+        : v.trim().startsWith('{')
+          ? [parseListItem(s, v)]
+          : v.split(',').map((x: string) => x.trim()).filter((x: string) => x !== '').map((x: string) => parseListItem(s, x));
       const list = lists.get(s) ?? [];
       list.push(...items);
       lists.set(s, list);

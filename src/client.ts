@@ -10,6 +10,8 @@ import type {
   ChatResponse,
   DetokenizeRequest,
   DetokenizeResponse,
+  LoadLoraAdapterRequest,
+  UnloadLoraAdapterRequest,
   TokenizeRequest,
   TokenizeResponse,
   VersionResponse,
@@ -149,6 +151,10 @@ export interface MockClient extends OperationMethods {
   getVersion(options?: CallOptions): Promise<VersionResponse>;
   tokenize(body: TokenizeRequest, options?: CallOptions): Promise<TokenizeResponse>;
   detokenize(body: DetokenizeRequest, options?: CallOptions): Promise<DetokenizeResponse>;
+  /** vLLM's run-time LoRA loading; resolves with vLLM's success text. */
+  loadLoraAdapter(body: LoadLoraAdapterRequest, options?: CallOptions): Promise<string>;
+  /** vLLM's run-time LoRA unloading; resolves with vLLM's success text. */
+  unloadLoraAdapter(body: UnloadLoraAdapterRequest, options?: CallOptions): Promise<string>;
   getRoot(options?: CallOptions): Promise<RootBody>;
   /** Prometheus metrics (text exposition format). */
   getMetrics(options?: CallOptions): Promise<string>;
@@ -323,6 +329,8 @@ export function createMockClient(baseUrl: string, options: Omit<ClientOptions, '
     getVersion: async (o) => unwrap(await api.GET('/version', init(o))),
     tokenize: async (body, o) => unwrap(await api.POST('/tokenize', { ...init(o), body })) as TokenizeResponse,
     detokenize: async (body, o) => unwrap(await api.POST('/detokenize', { ...init(o), body })),
+    loadLoraAdapter: async (body, o) => unwrap(await api.POST('/v1/load_lora_adapter', { ...init(o), body, parseAs: 'text' })),
+    unloadLoraAdapter: async (body, o) => unwrap(await api.POST('/v1/unload_lora_adapter', { ...init(o), body, parseAs: 'text' })),
     getRoot: async (o) => unwrap(await api.GET('/', init(o))),
     getMetrics: async (o) => unwrap(await api.GET('/metrics', { ...init(o), parseAs: 'text' })),
     getDocs: async (o) => unwrap(await api.GET('/docs', { ...init(o), parseAs: 'text' })),

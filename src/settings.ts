@@ -83,6 +83,9 @@ export const SETTINGS: readonly SettingSpec[] = [
   spec('image_generation_latency', 'number'),
   spec('image_retrieval_base_latency', 'number'),
   spec('image_retrieval_per_image_latency', 'number'),
+  // LoRA adapters: vLLM's --lora-modules and --max-loras.
+  spec('lora_modules', 'list'),
+  spec('max_loras', 'integer'),
 ];
 
 /**
@@ -148,6 +151,7 @@ export function allowedValues(name: SettingName): string {
   const sch = settingSchema(name);
   if (sch.enum) return `one of ${sch.enum.join(', ')}`;
   const type = Array.isArray(sch.type) ? sch.type[0] : sch.type;
+  if (name === 'lora_modules') return 'name=path items, or a JSON array of {"name": ..., "path": ...} objects, each name once';
   if (type === 'array') {
     const items = sch.items ? resolveSchema(sch.items) : {};
     return items.enum ? `a JSON array of ${items.enum.join(', ')}` : 'a JSON array of model names, e.g. ["Qwen/Qwen3-0.6B"]';
@@ -198,7 +202,8 @@ export function parseSettingText(s: SettingSpec, text: string, source: string): 
       } catch {
         return fail();
       }
-      return Array.isArray(parsed) ? parsed : fail();
+      if (!Array.isArray(parsed)) return fail();
+      return s.name === 'lora_modules' ? parsed.map(loraModuleItem) : parsed;
     }
     case 'string':
       // Log levels are written in any case by people and in upper case by the contract.
@@ -208,15 +213,39 @@ export function parseSettingText(s: SettingSpec, text: string, source: string): 
 
 /** One item of a list written on the command line (`-m a,b`), typed as the list's items are. */
 export function parseListItem(s: SettingSpec, text: string): unknown {
+  if (s.name === 'lora_modules') return loraModuleItem(text);
   const items = settingSchema(s.name).items;
   const type = items ? resolveSchema(items).type : 'string';
   return type === 'integer' || type === 'number' ? Number(text) : text;
 }
 
+/**
+ * One adapter of lora_modules as vLLM's --lora-modules takes it: `name=path`, or the JSON object (as text or
+ * already parsed). Anything else is left as it is, for the contract's check to refuse.
+ */
+export function loraModuleItem(item: unknown): unknown {
+  if (typeof item !== 'string') return item;
+  const t = item.trim();
+  if (t.startsWith('{')) {
+    try {
+      return JSON.parse(t) as unknown;
+    } catch {
+      return item;
+    }
+  }
+  const eq = t.indexOf('=');
+  return eq > 0 ? { name: t.slice(0, eq), path: t.slice(eq + 1) } : item;
+}
+
 /** Checks a whole settings object against the contract; the first problem becomes a SettingError. */
 export function validateSettings(candidate: Record<string, unknown>, sourceOf: (s: SettingSpec) => string): Settings {
   const validate = componentValidator('Settings');
-  if (validate(candidate)) return candidate as Settings;
+  if (validate(candidate)) {
+    // vLLM refuses to start with two adapters of one name; the contract cannot say "unique by name".
+    const names = (candidate as Settings).lora_modules.map((m) => m.name);
+    if (new Set(names).size !== names.length) throw new SettingError('lora_modules', candidate['lora_modules'], sourceOf(SETTINGS.find((x) => x.name === 'lora_modules')!));
+    return candidate as Settings;
+  }
   const err = validate.errors?.[0];
   const name = (err?.instancePath.split('/')[1] ?? '') as SettingName;
   const s = SETTINGS.find((x) => x.name === name);

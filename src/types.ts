@@ -107,3 +107,8 @@ export type TokenizeResponse = Schemas['TokenizeResponse'];
 export type DetokenizeRequest = Schemas['DetokenizeRequest'];
 export type DetokenizeResponse = Schemas['DetokenizeResponse'];
 export type VersionResponse = Schemas['VersionResponse'];
+
+// LoRA adapters, as vLLM serves them: the lora_modules setting's items and the load/unload bodies.
+export type LoraModule = Schemas['LoraModule'];
+export type LoadLoraAdapterRequest = Schemas['LoadLoraAdapterRequest'];
+export type UnloadLoraAdapterRequest = Schemas['UnloadLoraAdapterRequest'];

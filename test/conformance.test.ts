@@ -259,6 +259,24 @@ describe('wire format conforms to OpenAI\'s OpenAPI description', { skip: HAVE_S
     }
   });
 
+  test('a LoRA adapter loaded at run time: its Model entry, and a chat completion to it', async () => {
+    const load = await postJson(`${server.url}/v1/load_lora_adapter`, { lora_name: 'conformance-lora', lora_path: '/adapters/conformance' });
+    assert.equal(load.status, 200, await load.text());
+    try {
+      const list = await json<{ data: Array<{ id: string }> }>(await fetch(`${server.url}/v1/models`));
+      oracle.validate('ListModelsResponse', list);
+      const adapter = list.data.find((m) => m.id === 'conformance-lora');
+      assert.ok(adapter, 'the adapter is listed');
+      oracle.validate('Model', adapter);
+      oracle.validate('Model', await json<object>(await fetch(`${server.url}/v1/models/conformance-lora`)));
+      const body = await json<{ model: string }>(await postJson(`${server.url}/v1/chat/completions`, { model: 'conformance-lora', messages: [{ role: 'user', content: PROMPT }] }));
+      oracle.validate('CreateChatCompletionResponse', body);
+      assert.equal(body.model, 'conformance-lora');
+    } finally {
+      await postJson(`${server.url}/v1/unload_lora_adapter`, { lora_name: 'conformance-lora' });
+    }
+  });
+
   // -------------------------------------------------------------------------------- errors
 
   test('a 400 validation error is an ErrorResponse naming the field', async () => {

@@ -4,6 +4,7 @@ import type { TokenizerRegistry, LoadedTokenizer } from '../model/tokenizers.js'
 import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Admission } from '../model/admission.js';
+import { adapterFor, baseModelOf, type LoraSlots } from '../model/loraAdapters.js';
 import type { InFlight } from '../http/inflight.js';
 import type { WorkSlices } from '../model/timing.js';
 import type { EncodeWorker } from '../model/encodeWorker.js';
@@ -21,6 +22,8 @@ export interface Deps {
   startedAt: number;
   metrics: Metrics;
   admission: Admission;
+  /** vLLM's --max-loras: which adapters have requests running, and who waits for one. */
+  loras: LoraSlots;
   /** Time slices of inference work, so /health and I/O are served under overload. */
   slices: WorkSlices;
   /** Where large prompts are tokenized and large JSON bodies parsed, off the event loop. */
@@ -41,9 +44,19 @@ export interface Deps {
 
 export type OperationHandler = (ctx: AppContext, params: Record<string, string>) => unknown;
 
-/** The requested model's tokenizer when it was preloaded, else the fallback; 404 when neither is there. */
+/** The models served under their own tokenizer: the preloaded ones that loaded, then the fallback. */
+export function servedModelIds(deps: Deps, settings: Readonly<Settings>): string[] {
+  return [...new Set([...settings.tokenizer_models, settings.fallback_tokenizer])].filter((n) => deps.tokenizers.get(n) !== undefined);
+}
+
+/**
+ * The requested model's tokenizer when it was preloaded (a LoRA adapter's is its base model's), else the
+ * fallback; 404 when neither is there.
+ */
 export function tokenizerFor(deps: Deps, model: string, settings: Readonly<Settings>): LoadedTokenizer {
-  const tok = deps.tokenizers.get(model) ?? deps.tokenizers.get(settings.fallback_tokenizer);
+  const adapter = adapterFor(settings, model);
+  const name = adapter ? (baseModelOf(adapter, servedModelIds(deps, settings)) ?? model) : model;
+  const tok = deps.tokenizers.get(name) ?? deps.tokenizers.get(settings.fallback_tokenizer);
   if (tok) return tok;
   throw new ApiError(
     404,

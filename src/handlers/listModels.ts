@@ -1,7 +1,8 @@
 // GET /v1/models: the preloaded models and the fallback, in OpenAI's list shape with vLLM's extra fields.
 import { createHash } from 'node:crypto';
 import { ApiError } from '../http/errors.js';
-import type { Deps, OperationHandler } from './deps.js';
+import { servedModelIds, type Deps, type OperationHandler } from './deps.js';
+import { adapterFor, baseModelOf } from '../model/loraAdapters.js';
 import type { Model, ModelList, Settings } from '../types.js';
 import { answerJson } from '../http/answer.js';
 
@@ -30,12 +31,13 @@ function permission(id: string, created: number): Model['permission'][number] {
   };
 }
 
-/** The models served under their own tokenizer: the preloaded ones that loaded, and the fallback. */
+/**
+ * The models served: the preloaded ones that loaded and the fallback, each under its own tokenizer; then the
+ * LoRA adapters, as vLLM lists them (root their path, parent their base model, no max_model_len).
+ */
 export function servedModels(deps: Deps, settings: Readonly<Settings>): Model[] {
-  const names = [...new Set([...settings.tokenizer_models, settings.fallback_tokenizer])];
-  return names
-    .filter((n) => deps.tokenizers.get(n) !== undefined)
-    .map((id) => ({
+  const names = servedModelIds(deps, settings);
+  const bases = names.map((id): Model => ({
       id,
       object: 'model',
       created: deps.startedAt,
@@ -45,6 +47,19 @@ export function servedModels(deps: Deps, settings: Readonly<Settings>): Model[] 
       max_model_len: settings.max_model_len,
       permission: [permission(id, deps.startedAt)],
     }));
+  const adapters = settings.lora_modules
+    .filter((a) => adapterFor(settings, a.name) === a)
+    .map((a): Model => ({
+      id: a.name,
+      object: 'model',
+      created: deps.startedAt,
+      owned_by: OWNER,
+      root: a.path,
+      parent: baseModelOf(a, names) ?? null,
+      max_model_len: null,
+      permission: [permission(a.name, deps.startedAt)],
+    }));
+  return [...bases, ...adapters];
 }
 
 /** With disable_models_endpoint, the models routes answer as on a server that has none. */

@@ -7,6 +7,7 @@ import { pace, sleepUntil, TokenClock, type Pace, type WorkSlices } from '../mod
 import { requestRandom, type Random } from '../model/random.js';
 import { drawAbort, drawFault, faultError, type ErrorCode } from '../model/faults.js';
 import { QueueFull, type Release } from '../model/admission.js';
+import { adapterFor } from '../model/loraAdapters.js';
 import { usage } from '../model/usage.js';
 import { MAX_STREAM_TOKENS, MAX_TEXT_BYTES, MAX_WHOLE_TOKENS, outputTokens, textBytesBound } from '../model/limits.js';
 import { SseWriter } from '../http/sse.js';
@@ -185,7 +186,7 @@ export interface OnceJob {
 /** Runs a one-body request to its end: the same faults, queue, headers, metrics and shutdown as a generation. */
 export async function respondOnce(ctx: AppContext, deps: Deps, job: OnceJob): Promise<void> {
   await underFaults(ctx, deps, job.model, job.promptTokens, false, async (_random, forced, metrics, onEnd) => {
-    const admitted = await admit(ctx, deps, metrics, job.promptTokens, onEnd);
+    const admitted = await admit(ctx, deps, metrics, job.model, job.promptTokens, onEnd);
     if (!admitted) return;
     try {
       if (!(await waitFor(ctx, admitted.start + (forced.ttft ?? job.latency), metrics, onEnd))) return;
@@ -221,7 +222,7 @@ export interface EventsJob extends Omit<OnceJob, 'body'> {
  */
 export async function respondEvents(ctx: AppContext, deps: Deps, job: EventsJob): Promise<void> {
   await underFaults(ctx, deps, job.model, job.promptTokens, true, async (_random, forced, metrics, onEnd) => {
-    const admitted = await admit(ctx, deps, metrics, job.promptTokens, onEnd);
+    const admitted = await admit(ctx, deps, metrics, job.model, job.promptTokens, onEnd);
     if (!admitted) return;
     const latency = forced.ttft ?? job.latency;
     let ended = false;
@@ -302,32 +303,41 @@ interface Admitted {
 }
 
 /**
- * Waits for a slot (max_concurrency, FIFO). Undefined when the client left while waiting; throws the 429 of
- * a full queue, or the 503 of a shutdown that ended the wait.
+ * Waits for a slot (max_concurrency, FIFO), and first, for a request to a LoRA adapter, for the adapter to be
+ * among the max_loras running ones. Undefined when the client left while waiting; throws the 429 of a full
+ * queue, or the 503 of a shutdown that ended the wait.
  */
-async function admit(ctx: AppContext, deps: Deps, metrics: RequestMetrics, promptTokens: number, onEnd: (end: () => void) => void): Promise<Admitted | undefined> {
+async function admit(ctx: AppContext, deps: Deps, metrics: RequestMetrics, model: string, promptTokens: number, onEnd: (end: () => void) => void): Promise<Admitted | undefined> {
   const s = ctx.state.settings;
   let release: Release;
-  let queued = false;
+  let loraRelease: Release | undefined;
+  let waiting: AbortSignal | undefined;
   let stopped = false;
-  try {
-    release = await deps.admission.acquire(() => {
-      // Only a request that has to wait needs to learn that its client left, or that the server is stopping.
-      queued = true;
-      metrics.queued();
-      const left = new AbortController();
-      const gone = (): void => left.abort(new Error('client closed the connection'));
-      if (ctx.req.socket.destroyed) gone();
-      else ctx.res.once('close', gone);
-      onEnd(() => {
-        stopped = true;
-        left.abort(new Error('shutting down'));
-      });
-      return left.signal;
+  // Only a request that has to wait needs to learn that its client left, or that the server is stopping; a
+  // request that waits twice (for its adapter, then for a slot) learns it once.
+  const onQueued = (): AbortSignal => {
+    if (waiting) return waiting;
+    metrics.queued();
+    const left = new AbortController();
+    const gone = (): void => left.abort(new Error('client closed the connection'));
+    if (ctx.req.socket.destroyed) gone();
+    else ctx.res.once('close', gone);
+    onEnd(() => {
+      stopped = true;
+      left.abort(new Error('shutting down'));
     });
+    return (waiting = left.signal);
+  };
+  try {
+    const adapter = adapterFor(s, model);
+    // Those waiting for an adapter count against max_queue with those waiting for a slot.
+    if (adapter) loraRelease = await deps.loras.acquire(adapter.name, onQueued, s.max_queue - deps.admission.waiting);
+    release = await deps.admission.acquire(onQueued);
   } catch (err) {
+    const full = loraRelease === undefined && adapterFor(s, model) !== undefined ? `max_loras ${s.max_loras}` : `max_concurrency ${s.max_concurrency}`;
+    loraRelease?.();
     if (err instanceof QueueFull) {
-      throw new ApiError(429, `The server is at max_concurrency ${s.max_concurrency} with ${s.max_queue} requests waiting.`, null, 'queue_full', 'requests')
+      throw new ApiError(429, `The server is at ${full} with ${s.max_queue} requests waiting.`, null, 'queue_full', 'requests')
         .withHeaders({ 'retry-after': '1' });
     }
     metrics.finished('abort', performance.now());
@@ -336,7 +346,14 @@ async function admit(ctx: AppContext, deps: Deps, metrics: RequestMetrics, promp
   }
   const admitted = performance.now();
   metrics.admitted(admitted, promptTokens);
-  return { release, start: queued ? admitted : ctx.state.start };
+  const slot = release;
+  const both: Release = loraRelease
+    ? () => {
+        slot();
+        loraRelease();
+      }
+    : slot;
+  return { release: both, start: waiting ? admitted : ctx.state.start };
 }
 
 async function generate(
@@ -351,7 +368,7 @@ async function generate(
   onEnd: (end: () => void) => void,
 ): Promise<void> {
   const s = ctx.state.settings;
-  const admitted = await admit(ctx, deps, metrics, g.promptTokens, onEnd);
+  const admitted = await admit(ctx, deps, metrics, g.model, g.promptTokens, onEnd);
   if (!admitted) return;
   const { release } = admitted;
   const count = frameCount(g);

@@ -15,6 +15,17 @@ export interface PageInput {
   tokensPerSecond: ReadonlyMap<string, number>;
   /** Seconds since the server started. */
   uptime: number;
+  /** With LoRA adapters served: vLLM's --max-loras state, for vllm:lora_requests_info. */
+  lora?: LoraInfo;
+}
+
+/** The adapters with requests running and waiting (see model/loraAdapters.ts), and max_loras. */
+export interface LoraInfo {
+  maxLoras: number;
+  running: readonly string[];
+  waiting: readonly string[];
+  /** Unix seconds now: vLLM sets the gauge to the time of its last update. */
+  now: number;
 }
 
 const byModel = (s: Snapshot): Map<string, Cell> => groupBy(s.cells, (c) => c.model);
@@ -59,6 +70,26 @@ export function writeVllm(page: Exposition, input: PageInput): void {
   hist('vllm:request_time_per_output_token_seconds', 'Mean time between the tokens of a request.', (c) => c.hist.tpot, VLLM.itl);
   hist('vllm:request_prompt_tokens', 'Prompt tokens per request.', (c) => c.hist.promptTokens, VLLM.tokens);
   hist('vllm:request_generation_tokens', 'Tokens sent per request.', (c) => c.hist.generationTokens, VLLM.tokens);
+  writeVllmLora(page, input.lora);
+}
+
+/**
+ * vLLM's vllm:lora_requests_info, shown when adapters are served (vLLM shows it with --enable-lora): one
+ * sample whose labels carry the state (adapter names joined by commas, in the order they became running or
+ * waiting) and whose value is the time it was taken, in Unix seconds, as vLLM's set_to_current_time. vLLM
+ * also keeps the samples of its earlier states (each with the time it was last seen); only the current one is
+ * shown here, which is the one a reader takes (the latest time).
+ */
+function writeVllmLora(page: Exposition, lora: LoraInfo | undefined): void {
+  if (lora === undefined) return;
+  page.family('vllm:lora_requests_info', 'Running stats on lora requests.', 'gauge', () => {
+    const labels: Labels = [
+      ['max_lora', String(lora.maxLoras)],
+      ['waiting_lora_adapters', lora.waiting.join(',')],
+      ['running_lora_adapters', lora.running.join(',')],
+    ];
+    page.sample('vllm:lora_requests_info', labels, lora.now);
+  });
 }
 
 // --------------------------------------------------------------------------------- the later AIPerf mock

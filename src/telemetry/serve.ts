@@ -43,7 +43,14 @@ async function measure(deps: Deps): Promise<Measured> {
   for (const [model, c] of groupBy(snapshot.cells, (c) => c.model)) tokens.set(model, c.generationTokens);
   const rates = stateOf(deps).rates.observe(snapshot.busy, tokens, s.dcgm_window_sec);
   return {
-    input: { snapshot, kvCapacity: s.kv_cache_tokens, tokensPerSecond: rates.tokensPerSecond, uptime: Math.max(0, Date.now() / 1000 - deps.startedAt) },
+    input: {
+      snapshot,
+      kvCapacity: s.kv_cache_tokens,
+      tokensPerSecond: rates.tokensPerSecond,
+      uptime: Math.max(0, Date.now() / 1000 - deps.startedAt),
+      // With --workers, the adapters' state of the worker that answers the scrape (each worker has its own).
+      ...(s.lora_modules.length > 0 ? { lora: { maxLoras: s.max_loras, running: deps.loras.running, waiting: deps.loras.waiting, now: Date.now() / 1000 } } : {}),
+    },
     load: rates.load,
   };
 }
