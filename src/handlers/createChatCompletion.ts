@@ -4,9 +4,13 @@ import { badRequest } from '../http/errors.js';
 import { randomId } from '../http/request.js';
 import { plan } from '../model/generation.js';
 import { fitContext } from '../model/contextWindow.js';
-import { chatEcho, chatPromptTokensAsync } from '../model/prompt.js';
+import { chatEcho, chatPromptTokensAsync, lastUserText } from '../model/prompt.js';
+import { jsonOutput } from '../model/jsonOutput.js';
+import { callTokens } from '../model/toolCall.js';
+import { chatToolCalls, toolCallFormat, type ChunkOf } from '../wire/chatTools.js';
 import { respond, type Format, type TokenKind } from './respond.js';
 import { tokenizerFor, type Deps, type OperationHandler } from './deps.js';
+import { toolCallMode } from './toolCallMode.js';
 import type { ChatChunk, ChatDelta, ChatRequest, ChatResponse, ReasoningEffort, Settings } from '../types.js';
 
 export const SYSTEM_FINGERPRINT = 'fp_aiperf_mock';
@@ -21,14 +25,22 @@ export default function createChatCompletion(deps: Deps): OperationHandler {
       throw badRequest('stream_options is only allowed when stream is true.', 'stream_options');
     }
     const tokenizer = tokenizerFor(deps, body.model, settings);
-    const echo = await tokenizer.encodeAsync(chatEcho(body.messages));
-    const promptTokens = await chatPromptTokensAsync(tokenizer, body.messages, echo.length);
+    // The answer: tool calls when the rule makes them, else JSON when response_format asks for it, else the echo.
+    const calls = chatToolCalls(body, toolCallMode(ctx));
+    const userEcho = chatEcho(body.messages);
+    const json = calls.length === 0 ? jsonOutput(body.response_format ?? undefined, userEcho, lastUserText(body.messages)) : undefined;
+    const echoIds = await tokenizer.encodeAsync(userEcho);
+    const called = calls.length > 0 ? callTokens(calls, (text) => tokenizer.encode(text)) : undefined;
+    const echo = called ? called.ids : json !== undefined ? await tokenizer.encodeAsync(json) : echoIds;
+    const promptTokens = await chatPromptTokensAsync(tokenizer, body.messages, echoIds.length, body.tools ?? undefined);
+    // JSON ends where it ends: repeating it to lengthen the answer would not be JSON any more.
+    const structured = called !== undefined || json !== undefined;
     const one = plan(
       {
         echo,
         cap: fitContext(promptTokens, body.max_completion_tokens ?? body.max_tokens ?? undefined, settings.max_model_len),
-        ignoreEos: body.ignore_eos === true,
-        minTokens: body.min_tokens ?? 0,
+        ignoreEos: !structured && body.ignore_eos === true,
+        minTokens: structured ? 0 : (body.min_tokens ?? 0),
         reasoningTokens: reasoningTokens(body.reasoning_effort, settings, body.model),
       },
       tokenizer,
@@ -39,7 +51,8 @@ export default function createChatCompletion(deps: Deps): OperationHandler {
       pieces: tokenizer.pieces,
       promptTokens,
     };
-    const format = chatFormat(randomId('chatcmpl-'), Math.floor(Date.now() / 1000), body.model, settings.reasoning_field);
+    const wire = chatWire(randomId('chatcmpl-'), Math.floor(Date.now() / 1000), body.model, settings.reasoning_field);
+    const format = called ? toolCallFormat(wire.format, calls, called, one.reasoning, wire.chunk) : wire.format;
     const stream =
       body.stream === true
         ? { includeUsage: body.stream_options?.include_usage === true, continuousUsage: body.stream_options?.continuous_usage_stats === true }
@@ -67,14 +80,14 @@ function reasoningTokens(effort: ReasoningEffort | undefined, s: Readonly<Settin
   }
 }
 
-function chatFormat(id: string, created: number, model: string, reasoningField: Settings['reasoning_field']): Format {
+function chatWire(id: string, created: number, model: string, reasoningField: Settings['reasoning_field']): { format: Format; chunk: ChunkOf } {
   const head = { id, object: 'chat.completion.chunk' as const, created, model, system_fingerprint: SYSTEM_FINGERPRINT };
-  const delta = (kind: TokenKind, text: string): ChatDelta => {
-    if (kind === 'content') return { content: text };
+  const reasoningDelta = (text: string): { reasoning_content?: string; reasoning?: string } => {
     if (reasoningField === 'both') return { reasoning_content: text, reasoning: text };
     return { [reasoningField]: text };
   };
-  const chunk = (index: number, d: ChatDelta, finish: ChatChunk['choices'][number]['finish_reason']): ChatChunk => ({
+  const delta = (kind: TokenKind, text: string): ChatDelta => (kind === 'content' ? { content: text } : reasoningDelta(text));
+  const chunk: ChunkOf = (index, d, finish) => ({
     ...head,
     choices: [{ index, delta: d, logprobs: null, finish_reason: finish }],
   });
@@ -89,7 +102,7 @@ function chatFormat(id: string, created: number, model: string, reasoningField: 
     }
     return t;
   };
-  return {
+  const format: Format = {
     done: DONE_FRAME,
     middle(choice, _index, kind, _id, json) {
       return template(choice, kind).fillJson(json);
@@ -115,7 +128,7 @@ function chatFormat(id: string, created: number, model: string, reasoningField: 
         model,
         system_fingerprint: SYSTEM_FINGERPRINT,
         choices: choices.map((c, index) => {
-          const reasoning = c.reasoning === '' ? {} : delta('reasoning', c.reasoning);
+          const reasoning = c.reasoning === '' ? {} : reasoningDelta(c.reasoning);
           return {
             index,
             message: { role: 'assistant', content: c.content, refusal: null, ...reasoning },
@@ -127,4 +140,5 @@ function chatFormat(id: string, created: number, model: string, reasoningField: 
       };
     },
   };
+  return { format, chunk };
 }

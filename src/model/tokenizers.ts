@@ -39,6 +39,17 @@ const REVISION = /^(?![./])(?!.*\/[./])(?!.*\/$)(?!.*\.\.)[^\0-\x20\x7f~^:?*[\\]
 export interface ChatTemplateMessage {
   role: string;
   content: string;
+  /** An assistant message's tool calls, as the request sent them (OpenAI's shape: the template reads it). */
+  tool_calls?: readonly object[];
+  tool_call_id?: string;
+}
+
+/** The tools a chat offers, as the request sent them; the template renders them (transformers' `tools=`). */
+export type ChatTemplateTools = readonly object[] | undefined;
+
+/** Whether a chat needs the full template render: the shapes (chatShape.ts) know roles and contents only. */
+function beyondShapes(messages: readonly ChatTemplateMessage[], tools: ChatTemplateTools): boolean {
+  return (tools !== undefined && tools.length > 0) || messages.some((m) => m.tool_calls !== undefined && m.tool_calls.length > 0);
 }
 
 export interface LoadedTokenizer {
@@ -51,13 +62,13 @@ export interface LoadedTokenizer {
    * The prompt as the model sees it: the chat template with the generation prompt (unless told not to add
    * it), when there is one.
    */
-  renderChat(messages: ChatTemplateMessage[], addGenerationPrompt?: boolean): string | undefined;
+  renderChat(messages: ChatTemplateMessage[], addGenerationPrompt?: boolean, tools?: ChatTemplateTools): string | undefined;
   /** The ids the tokenizer adds around a text with its special tokens on (Llama 3's BOS; none for Qwen3). */
   readonly specialTokens: { readonly prefix: readonly number[]; readonly suffix: readonly number[] };
   /** The vocabulary's own string of an id (byte-level `Ġworld`), as `convert_ids_to_tokens` gives it. */
   tokenString(id: number): string | undefined;
   /** Tokens of renderChat(messages) (src/model/chatShape.ts, sectionCount.ts); undefined without a template. */
-  chatTokens(messages: ChatTemplateMessage[]): number | undefined;
+  chatTokens(messages: ChatTemplateMessage[], tools?: ChatTemplateTools): number | undefined;
   /** How chatTokens has rendered chats: from their shapes, or by running the template (for tests). */
   readonly chatRenders?: ShapeStats;
   /**
@@ -66,7 +77,7 @@ export interface LoadedTokenizer {
    */
   encodeAsync(text: string): Promise<readonly number[]>;
   /** chatTokens, with a large conversation's rendered prompt counted in the encode worker. */
-  chatTokensAsync(messages: ChatTemplateMessage[]): Promise<number | undefined>;
+  chatTokensAsync(messages: ChatTemplateMessage[], tools?: ChatTemplateTools): Promise<number | undefined>;
   readonly pieces: TokenPieces;
   /**
    * How encode works: `pieces` (src/model/pieceEncoder.ts), `library` (whole texts through the library), or
@@ -462,8 +473,8 @@ async function buildTokenizer(name: string, files: TokenizerFiles, worker: Encod
   };
   // Prompts repeat in benchmarks: keep the ids of recent ones (at most 1024 prompts, 4M tokens).
   const encoded = new Lru<string, readonly number[]>(1024, 4_000_000, (ids) => ids.length + 16);
-  const renderChat = (messages: ChatTemplateMessage[], addGenerationPrompt = true): string | undefined =>
-    template?.render({ messages, add_generation_prompt: addGenerationPrompt, ...specials });
+  const renderChat = (messages: ChatTemplateMessage[], addGenerationPrompt = true, tools?: ChatTemplateTools): string | undefined =>
+    template?.render({ messages, add_generation_prompt: addGenerationPrompt, ...specials, ...(tools !== undefined && tools.length > 0 && { tools }) });
   const { encodeText, fast } = textEncoder(tok, piecesJson, files.config);
   const json = piecesJson as { added_tokens?: AddedTokenEntry[] };
   const shaped = template && new ShapedChat((messages) => template.render({ messages, add_generation_prompt: true, ...specials }), new SafeContent(template, (json.added_tokens ?? []).map((t) => t.content)));
@@ -485,16 +496,21 @@ async function buildTokenizer(name: string, files: TokenizerFiles, worker: Encod
     source: files.source,
     encode,
     renderChat,
-    chatTokens: (messages) => shaped && count(shaped.renderChat(messages).text),
+    chatTokens(messages, tools) {
+      if (!shaped) return undefined;
+      if (!beyondShapes(messages, tools)) return count(shaped.renderChat(messages).text);
+      const rendered = renderChat(messages, true, tools);
+      return rendered === undefined ? undefined : count(rendered);
+    },
     ...(shaped && { chatRenders: shaped.stats }),
     encodeAsync(text) {
       return worker && offThread(text) ? worker.encode(source, text) : Promise.resolve(encode(text));
     },
-    async chatTokensAsync(messages) {
+    async chatTokensAsync(messages, tools) {
       let chars = 0;
       for (const m of messages) chars += m.content.length;
-      if (!worker || (chars <= OFF_THREAD_CHARS && !messages.some((m) => offThread(m.content)))) return loaded.chatTokens(messages);
-      const rendered = renderChat(messages);
+      if (!worker || (chars <= OFF_THREAD_CHARS && !messages.some((m) => offThread(m.content)))) return loaded.chatTokens(messages, tools);
+      const rendered = renderChat(messages, true, tools);
       return rendered === undefined ? undefined : worker.count(source, rendered);
     },
     specialTokens: specialsAround(tok),
