@@ -1503,7 +1503,9 @@ export interface components {
                 name: string;
                 description?: string;
                 /** @description The JSON Schema of the arguments (absent = any object); calls' arguments are instances of it. */
-                parameters?: Record<string, never>;
+                parameters?: {
+                    [key: string]: unknown;
+                };
                 strict?: boolean | null;
             };
         };
@@ -1548,7 +1550,9 @@ export interface components {
                 name: string;
                 description?: string;
                 /** @description The JSON Schema of the content (absent = any JSON value). */
-                schema?: Record<string, never>;
+                schema?: {
+                    [key: string]: unknown;
+                };
                 strict?: boolean | null;
             };
         };
