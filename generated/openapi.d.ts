@@ -1727,6 +1727,8 @@ export interface components {
         TokenizeChatRequest: {
             model?: components["schemas"]["ModelName"];
             messages: components["schemas"]["ChatMessage"][];
+            /** @description The tools the template renders with the messages, as a chat completion's `tools` are. */
+            tools?: components["schemas"]["ChatTool"][] | null;
             /** @default true */
             add_generation_prompt: boolean;
             /**

@@ -163,6 +163,20 @@ describe('chat tool calls', () => {
     assert.equal(text, 'Weather in Paris? get_weather');
   });
 
+  it('/tokenize renders the tools and tool calls as prompt_tokens counts them', async () => {
+    const messages = [
+      ...ask('Weather in Paris? get_weather'),
+      { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+      { role: 'tool', tool_call_id: 'call_1', content: 'sunny' },
+    ];
+    for (const m of [messages, ask('Weather in Paris? get_weather')]) {
+      const body = await whole({ messages: m });
+      const res = await postJson(`${server.url}/tokenize`, { model: 'Qwen/Qwen3-0.6B', messages: m, tools: TOOLS });
+      assert.equal(res.status, 200, await res.clone().text());
+      assert.equal(((await res.json()) as { count: number }).count, body.usage.prompt_tokens);
+    }
+  });
+
   it('follows tool_choice: none never calls, required and a named function always do', async () => {
     const none = await whole({ messages: ask('get_weather now'), tool_choice: 'none' });
     assert.equal(none.choices[0]!.finish_reason, 'stop');

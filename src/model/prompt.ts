@@ -54,7 +54,7 @@ export async function chatPromptTokensAsync(
 }
 
 /** The messages as the template reads them: the text, and the tool calls and call ids as sent (vLLM passes them on). */
-function templateMessages(messages: readonly ChatMessage[]): ChatTemplateMessage[] {
+export function templateMessages(messages: readonly ChatMessage[]): ChatTemplateMessage[] {
   return messages.map((m) => {
     const out: ChatTemplateMessage = { role: m.role, content: messageText(m) };
     if (m.tool_calls != null && m.tool_calls.length > 0) out.tool_calls = m.tool_calls;
