@@ -77,6 +77,14 @@ describe('structured outputs', () => {
     assert.ok(others.some((o) => o !== content), 'the last user message seeds the instance');
   });
 
+  it('reads schemas that name their draft and id, as zod and pydantic emit them, again and again', async () => {
+    for (const [draft, id] of [['https://json-schema.org/draft/2020-12/schema', 'urn:a'], ['http://json-schema.org/draft-07/schema#', 'urn:a']]) {
+      const schema = { $schema: draft, $id: id, type: 'object', properties: { n: { type: 'number' } }, required: ['n'], additionalProperties: false };
+      const body = await whole({ messages: [{ role: 'user', content: draft }], response_format: { type: 'json_schema', json_schema: { name: 'n', schema } } });
+      assert.equal(typeof (JSON.parse(body.choices[0]!.message.content!) as { n: unknown }).n, 'number');
+    }
+  });
+
   it('text, or no response_format, is the plain echo', async () => {
     const messages = [{ role: 'user', content: 'plain' }];
     assert.equal((await whole({ messages, response_format: { type: 'text' } })).choices[0]!.message.content, 'plain');
@@ -106,6 +114,10 @@ describe('structured outputs', () => {
     const e = await refused(await chat({ messages: [{ role: 'user', content: 'x' }], response_format: bad }), 400);
     assert.match(e.message, /^Invalid schema for response_format 'broken': /);
     assert.equal(e.param, 'response_format');
+    // A schema that no value satisfies: refused, not answered with JSON that does not validate.
+    const none = { type: 'json_schema', json_schema: { name: 'nothing', schema: { type: 'object', properties: { a: { type: 'string', minLength: 5, maxLength: 2 } }, required: ['a'] } } };
+    const e2 = await refused(await chat({ messages: [{ role: 'user', content: 'x' }], response_format: none }), 400);
+    assert.match(e2.message, /^Invalid schema for response_format 'nothing': no value satisfies it/);
     const noName = await chat({ messages: [{ role: 'user', content: 'x' }], response_format: { type: 'json_schema', json_schema: { schema: PERSON } } });
     assert.equal(noName.status, 400, 'json_schema.name is required');
   });
