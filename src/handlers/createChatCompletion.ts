@@ -28,7 +28,7 @@ export default function createChatCompletion(deps: Deps): OperationHandler {
     // The answer: tool calls when the rule makes them, else JSON when response_format asks for it, else the echo.
     const calls = chatToolCalls(body, toolCallMode(ctx));
     const userEcho = chatEcho(body.messages);
-    const json = calls.length === 0 ? jsonOutput(body.response_format ?? undefined, userEcho, lastUserText(body.messages)) : undefined;
+    const json = calls.length === 0 && body.response_format != null ? jsonOutput(body.response_format, userEcho, lastUserText(body.messages)) : undefined;
     const echoIds = await tokenizer.encodeAsync(userEcho);
     const called = calls.length > 0 ? callTokens(calls, (text) => tokenizer.encode(text)) : undefined;
     const echo = called ? called.ids : json !== undefined ? await tokenizer.encodeAsync(json) : echoIds;

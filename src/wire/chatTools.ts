@@ -18,6 +18,7 @@ export function chatToolCalls(body: ChatRequest, mode: ToolCallMode): ToolCall[]
   if (choice !== undefined && tools.length === 0) {
     throw badRequest("Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.", 'tool_choice');
   }
+  if (tools.length === 0) return [];
   const last = body.messages[body.messages.length - 1];
   const request = {
     tools: tools.map((t) => ({ name: t.function.name, parameters: t.function.parameters ?? null })),
