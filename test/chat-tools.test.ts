@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { postJson, readSse, startServer, type RunningServer } from './support/server.js';
 import { refused } from './support/openai.js';
+import { createMockClient, MockServerError } from '../src/client.js';
 import type { ChatChunk, ChatResponse, ChatTool } from '../src/types.js';
 
 let server: RunningServer;
@@ -251,6 +252,18 @@ describe('chat tool calls', () => {
     const [a, b] = two.choices.map((c) => c.message.tool_calls![0]!);
     assert.notEqual(a!.id, b!.id);
     assert.equal(a!.function.arguments, b!.function.arguments);
+  });
+
+  it('the typed client sends tools and reads the calls, whole and streamed, with X-Mock-Tool-Call as a header option', async () => {
+    const client = createMockClient(server.url);
+    const body = await client.createChatCompletion({ model: 'Qwen/Qwen3-0.6B', messages: ask('get_weather'), tools: TOOLS }, { headers: { 'x-mock-tool-call': 'get_time' } });
+    assert.equal(body.choices[0]!.message.tool_calls![0]!.function.name, 'get_time');
+    const names: string[] = [];
+    for await (const c of client.streamChat({ model: 'Qwen/Qwen3-0.6B', messages: ask('get_weather'), tools: TOOLS })) {
+      for (const d of c.choices[0]?.delta.tool_calls ?? []) if (d.function?.name) names.push(d.function.name);
+    }
+    assert.deepEqual(names, ['get_weather']);
+    await assert.rejects(client.createChatCompletion({ model: 'm', messages: ask('x'), tool_choice: 'required' }), (e: unknown) => e instanceof MockServerError && e.status === 400);
   });
 
   it("refuses what OpenAI refuses, in OpenAI's words", async () => {
