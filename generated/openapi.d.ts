@@ -20,6 +20,14 @@ export interface paths {
          *     `ignore_eos` and a cap the output is exactly the cap long (the prompt's tokens repeat).
          *     `stream: true` answers with Server-Sent Events, one chunk per token.
          *
+         *     With `tools`, the answer may call them instead (the rule: `ToolCallMode`; `X-Mock-Tool-Call` forces it):
+         *     `message.tool_calls` with `content: null` and `finish_reason: tool_calls`; streamed, each call opens with
+         *     a delta holding its `index`, `id`, `type` and `function.name` with empty `arguments`, then one delta per
+         *     argument token. `response_format` `json_object` answers a JSON object holding the echo
+         *     (`{"text": ...}`), `json_schema` an instance of the schema seeded by the last user message. A tool call
+         *     or a JSON answer ends where its JSON ends (`ignore_eos` and `min_tokens` do not lengthen it); the cap
+         *     still cuts it (`finish_reason: length`).
+         *
          *     Limits: at most 2,048 choices, 2^24 tokens over all choices of a stream and 2^20 of a non-streaming
          *     answer (32 MiB of text); beyond them the answer is 400 `output_too_large`, before anything is sent.
          */
@@ -1504,6 +1512,10 @@ export interface components {
             role: string;
             content?: string | null | components["schemas"]["ContentPart"][];
             name?: string;
+            /** @description An assistant message's calls (its content is then null); the chat template renders them. */
+            tool_calls?: components["schemas"]["ChatToolCall"][] | null;
+            /** @description A `tool` message: the id of the call whose result it holds. */
+            tool_call_id?: string;
         };
         /** @description A part of a message; `text` parts are echoed, others (images, audio) are ignored. */
         ContentPart: {
@@ -1528,13 +1540,80 @@ export interface components {
             ignore_eos?: components["schemas"]["IgnoreEos"];
             min_tokens?: components["schemas"]["MinTokens"];
             reasoning_effort?: components["schemas"]["ReasoningEffort"];
-            tools?: Record<string, never>[] | null;
-            tool_choice?: unknown;
+            /** @description The functions the answer may call; the chat template renders them into the prompt. */
+            tools?: components["schemas"]["ChatTool"][] | null;
+            tool_choice?: components["schemas"]["ChatToolChoice"];
+            /** @description Whether one answer may call several tools (one call per tool), true when absent; else only the first. */
             parallel_tool_calls?: boolean | null;
-            response_format?: Record<string, never> | null;
+            response_format?: components["schemas"]["ChatResponseFormat"];
             logprobs?: components["schemas"]["ChatLogprobsFlag"];
             top_logprobs?: components["schemas"]["ChatTopLogprobs"];
         };
+        ChatTool: {
+            /** @constant */
+            type: "function";
+            function: {
+                name: string;
+                description?: string;
+                /** @description The JSON Schema of the arguments (absent = any object); calls' arguments are instances of it. */
+                parameters?: {
+                    [key: string]: unknown;
+                };
+                strict?: boolean | null;
+            };
+        };
+        /** @description `none`, `auto` (the default with tools), `required`, or one function by name. Only with `tools`. */
+        ChatToolChoice: null | ("none" | "auto" | "required") | {
+            /** @constant */
+            type: "function";
+            function: {
+                name: string;
+            };
+        };
+        ChatToolCall: {
+            /** @description `call_` and 24 characters in an answer. */
+            id: string;
+            /** @constant */
+            type: "function";
+            function: {
+                name: string;
+                /** @description The arguments as JSON text (cut short when the cap cuts the answer). */
+                arguments: string;
+            };
+        };
+        /** @description A part of a streamed call: the first holds `id`, `type` and `function.name` with empty `arguments`, the next ones the argument text token by token. `index` tells the calls of one answer apart. */
+        ChatToolCallDelta: {
+            index: number;
+            id?: string;
+            /** @constant */
+            type?: "function";
+            function?: {
+                name?: string;
+                arguments?: string;
+            };
+        };
+        /** @description `text` (the default); `json_object`: the content is a JSON object holding the echo, `{"text": ...}`; `json_schema`: the content is an instance of `json_schema.schema`, seeded by the last user message. */
+        ChatResponseFormat: null | {
+            /** @enum {string} */
+            type: "text" | "json_object";
+        } | {
+            /** @constant */
+            type: "json_schema";
+            json_schema: {
+                name: string;
+                description?: string;
+                /** @description The JSON Schema of the content (absent = any JSON value). */
+                schema?: {
+                    [key: string]: unknown;
+                };
+                strict?: boolean | null;
+            };
+        };
+        /**
+         * @description `tool_calls` ends an answer that calls tools (unless the cap cut it: `length`).
+         * @enum {string}
+         */
+        ChatFinishReason: "stop" | "length" | "tool_calls";
         /** @description A string, an array of strings, an array of token ids, or an array of arrays of token ids. */
         Prompt: string | string[] | number[] | number[][];
         CreateCompletionRequest: components["schemas"]["SamplingFields"] & {
@@ -1575,6 +1654,8 @@ export interface components {
             refusal?: null;
             reasoning_content?: string | null;
             reasoning?: string | null;
+            /** @description The calls of an answer that calls tools (its content is null). */
+            tool_calls?: components["schemas"]["ChatToolCall"][];
         };
         CreateChatCompletionResponse: {
             id: string;
@@ -1588,16 +1669,18 @@ export interface components {
                 index: number;
                 message: components["schemas"]["ChatCompletionMessage"];
                 logprobs: components["schemas"]["ChatChoiceLogprobsOrNull"];
-                finish_reason: components["schemas"]["FinishReason"];
+                finish_reason: components["schemas"]["ChatFinishReason"];
             }[];
             usage: components["schemas"]["CompletionUsage"];
         };
         ChatCompletionDelta: {
             /** @constant */
             role?: "assistant";
-            content?: string;
+            /** @description Null in the delta that opens an answer's first tool call. */
+            content?: string | null;
             reasoning_content?: string;
             reasoning?: string;
+            tool_calls?: components["schemas"]["ChatToolCallDelta"][];
         };
         CreateChatCompletionStreamResponse: {
             id: string;
@@ -1611,7 +1694,7 @@ export interface components {
                 index: number;
                 delta: components["schemas"]["ChatCompletionDelta"];
                 logprobs: components["schemas"]["ChatChoiceLogprobsOrNull"];
-                finish_reason: components["schemas"]["FinishReason"] | null;
+                finish_reason: components["schemas"]["ChatFinishReason"] | null;
             }[];
             usage?: components["schemas"]["CompletionUsage"];
         };
@@ -1847,6 +1930,8 @@ export interface components {
         TokenizeChatRequest: {
             model?: components["schemas"]["ModelName"];
             messages: components["schemas"]["ChatMessage"][];
+            /** @description The tools the template renders with the messages, as a chat completion's `tools` are. */
+            tools?: components["schemas"]["ChatTool"][] | null;
             /** @default true */
             add_generation_prompt: boolean;
             /**
@@ -2852,6 +2937,8 @@ export interface operations {
                 "X-Mock-ITL"?: components["parameters"]["MockItl"];
                 /** @description Cut this stream after this many tokens, as `stream_abort_mode` says. */
                 "X-Mock-Abort-After"?: components["parameters"]["MockAbortAfter"];
+                /** @description This request's `tool_call` mode (`auto`, `always`, `never`), or the name of one of its tools to call that tool whatever the rule picks (unless `tool_choice` is `none`). */
+                "X-Mock-Tool-Call"?: components["parameters"]["MockToolCall"];
             };
             path?: never;
             cookie?: never;

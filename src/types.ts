@@ -15,6 +15,12 @@ export type ChatResponse = Schemas['CreateChatCompletionResponse'];
 export type ChatChunk = Schemas['CreateChatCompletionStreamResponse'];
 export type ChatDelta = Schemas['ChatCompletionDelta'];
 export type ChatMessageOut = Schemas['ChatCompletionMessage'];
+export type ChatTool = Schemas['ChatTool'];
+export type ChatToolChoice = Schemas['ChatToolChoice'];
+export type ChatToolCall = Schemas['ChatToolCall'];
+export type ChatToolCallDelta = Schemas['ChatToolCallDelta'];
+export type ChatResponseFormat = Schemas['ChatResponseFormat'];
+export type ChatFinishReason = Schemas['ChatFinishReason'];
 
 export type CompletionRequest = Schemas['CreateCompletionRequest'];
 export type CompletionResponse = Schemas['CreateCompletionResponse'];

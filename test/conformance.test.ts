@@ -192,6 +192,88 @@ describe('wire format conforms to OpenAI\'s OpenAPI description', { skip: HAVE_S
     assert.equal(cs.map((c) => c.delta.content ?? '').join(''), PROMPT);
   });
 
+  // -------------------------------------------------------------------------------- chat tool calls, JSON outputs
+
+  const TOOLS = [
+    { type: 'function', function: { name: 'get_weather', description: 'Weather', parameters: { type: 'object', properties: { city: { type: 'string' }, unit: { enum: ['c', 'f'] } }, required: ['city', 'unit'], additionalProperties: false }, strict: true } },
+    { type: 'function', function: { name: 'get_time', parameters: { type: 'object', properties: { tz: { type: 'string' } }, required: ['tz'] } } },
+  ];
+  const ASK_BOTH = [{ role: 'user', content: 'Call get_time and get_weather for Tokyo.' }];
+  /** A request that OpenAI's own request schema accepts, so that the test speaks as OpenAI's clients speak. */
+  const toolChat = (extra: Record<string, unknown>): Promise<Response> => {
+    const request = { model: MODEL, messages: ASK_BOTH, tools: TOOLS, ...extra };
+    oracle.validate('CreateChatCompletionRequest', request);
+    return postJson(`${server.url}/v1/chat/completions`, request);
+  };
+  interface ToolCallBody {
+    choices: Array<Choice & { message: { content: string | null; tool_calls?: Array<{ id: string; function: { name: string; arguments: string } }> } }>;
+  }
+  interface ToolCallChunk {
+    choices: Array<Choice & { delta: { role?: string; tool_calls?: Array<{ index: number; id?: string; function?: { arguments?: string } }> } }>;
+  }
+
+  test('chat tool calls, non-streaming, parallel and n=2: CreateChatCompletionResponse with ChatCompletionMessageToolCall', async () => {
+    const body = await json<ToolCallBody>(await toolChat({ n: 2 }));
+    oracle.validate('CreateChatCompletionResponse', body);
+    for (const c of body.choices) {
+      assert.equal(c.finish_reason, 'tool_calls');
+      assert.equal(c.message.content, null);
+      assert.equal(c.message.tool_calls!.length, 2);
+      for (const call of c.message.tool_calls!) oracle.validate('ChatCompletionMessageToolCall', call);
+    }
+    // The round trip: the calls and their results sent back, in OpenAI's request shapes, answer in text.
+    const calls = body.choices[0]!.message.tool_calls!;
+    const back = await json<ToolCallBody>(
+      await toolChat({
+        messages: [...ASK_BOTH, { role: 'assistant', content: null, tool_calls: calls }, ...calls.map((c) => ({ role: 'tool', tool_call_id: c.id, content: 'done' }))],
+      }),
+    );
+    oracle.validate('CreateChatCompletionResponse', back);
+    assert.equal(back.choices[0]!.finish_reason, 'stop');
+  });
+
+  for (const [name, extra] of [
+    ['parallel calls', {}],
+    ['after reasoning', { reasoning_effort: 'low' }],
+    ['cut by the cap', { max_tokens: 9 }],
+    ['forced by tool_choice, usage in every chunk', { tool_choice: { type: 'function', function: { name: 'get_time' } }, stream_options: { include_usage: true, continuous_usage_stats: true } }],
+  ] as const) {
+    test(`chat tool call stream, ${name}: CreateChatCompletionStreamResponse with ChatCompletionMessageToolCallChunk deltas`, async () => {
+      const list = await chunks<ToolCallChunk>(await toolChat({ stream: true, ...extra }));
+      for (const c of list) oracle.validate('CreateChatCompletionStreamResponse', c);
+      const deltas = list.flatMap((c) => c.choices.flatMap((ch) => ch.delta.tool_calls ?? []));
+      assert.ok(deltas.length > 0);
+      for (const d of deltas) oracle.validate('ChatCompletionMessageToolCallChunk', d);
+      const last = byChoice(list).get(0)!.at(-1)!;
+      assert.equal(last.finish_reason, 'max_tokens' in extra ? 'length' : 'tool_calls');
+    });
+  }
+
+  test('chat JSON outputs, whole and streamed, are plain completions', async () => {
+    const formats = [
+      { type: 'json_object' },
+      { type: 'json_schema', json_schema: { name: 'person', strict: true, schema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'], additionalProperties: false } } },
+    ];
+    for (const response_format of formats) {
+      const request = { model: MODEL, messages: [{ role: 'user', content: PROMPT }], response_format };
+      oracle.validate('CreateChatCompletionRequest', request);
+      const body = await json<ChatBody>(await chat({ response_format }));
+      oracle.validate('CreateChatCompletionResponse', body);
+      const list = await chunks<ChatChunk>(await chat({ response_format, stream: true }));
+      for (const c of list) oracle.validate('CreateChatCompletionStreamResponse', c);
+      assert.equal(list.map((c) => c.choices[0]?.delta.content ?? '').join(''), body.choices[0]!.message.content);
+    }
+  });
+
+  test('the 400s of tool calls and JSON outputs are ErrorResponses', async () => {
+    const refusals = [
+      await chat({ tool_choice: 'required' }),
+      await toolChat({ tool_choice: { type: 'function', function: { name: 'nope' } } }),
+      await chat({ response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'nonsense' } } } }),
+    ];
+    for (const res of refusals) oracle.validate('ErrorResponse', await json(res, 400));
+  });
+
   // -------------------------------------------------------------------------------- legacy completions
 
   interface TextBody {

@@ -26,7 +26,7 @@ interface Seen {
   prompt: number;
   /** Tokens received, over all choices. */
   tokens: number;
-  finished: 'stop' | 'length' | 'abort';
+  finished: 'stop' | 'length' | 'abort' | 'tool_calls';
 }
 
 /** The client's own totals per model, in the metrics' terms. */

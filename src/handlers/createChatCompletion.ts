@@ -4,12 +4,16 @@ import { badRequest } from '../http/errors.js';
 import { randomId } from '../http/request.js';
 import { plan } from '../model/generation.js';
 import { fitContext } from '../model/contextWindow.js';
-import { chatEcho, chatPromptTokensAsync } from '../model/prompt.js';
+import { chatEcho, chatPromptTokensAsync, lastUserText } from '../model/prompt.js';
+import { jsonOutput } from '../model/jsonOutput.js';
+import { callTokens } from '../model/toolCall.js';
+import { chatToolCalls, toolCallFormat, type ChunkOf } from '../wire/chatTools.js';
 import { respond, type Format, type TokenKind } from './respond.js';
-import { LogprobModel, logprobKey, tokenText } from '../model/logprobs.js';
-import type { TokenPieces } from '../model/detokenizer.js';
+import { LogprobModel, logprobKey } from '../model/logprobs.js';
+import { chatLogprobs, LogprobsFrame, type ChatLogprobsOf } from '../wire/chatLogprobs.js';
 import { tokenizerFor, type Deps, type OperationHandler } from './deps.js';
-import type { ChatChunk, ChatDelta, ChatLogprobs, ChatRequest, ChatResponse, ChatTokenLogprob, ChatTopLogprob, ReasoningEffort, Settings } from '../types.js';
+import { toolCallMode } from './toolCallMode.js';
+import type { ChatChunk, ChatDelta, ChatRequest, ChatResponse, ReasoningEffort, Settings } from '../types.js';
 
 export const SYSTEM_FINGERPRINT = 'fp_aiperf_mock';
 
@@ -26,14 +30,22 @@ export default function createChatCompletion(deps: Deps): OperationHandler {
       throw badRequest("The 'top_logprobs' parameter is only allowed when 'logprobs' is enabled.", 'top_logprobs');
     }
     const tokenizer = tokenizerFor(deps, body.model, settings);
-    const echo = await tokenizer.encodeAsync(chatEcho(body.messages));
-    const promptTokens = await chatPromptTokensAsync(tokenizer, body.messages, echo.length);
+    // The answer: tool calls when the rule makes them, else JSON when response_format asks for it, else the echo.
+    const calls = chatToolCalls(body, toolCallMode(ctx));
+    const userEcho = chatEcho(body.messages);
+    const json = calls.length === 0 && body.response_format != null ? jsonOutput(body.response_format, userEcho, lastUserText(body.messages)) : undefined;
+    const echoIds = await tokenizer.encodeAsync(userEcho);
+    const called = calls.length > 0 ? callTokens(calls, (text) => tokenizer.encode(text)) : undefined;
+    const echo = called ? called.ids : json !== undefined ? await tokenizer.encodeAsync(json) : echoIds;
+    const promptTokens = await chatPromptTokensAsync(tokenizer, body.messages, echoIds.length, body.tools ?? undefined);
+    // JSON ends where it ends: repeating it to lengthen the answer would not be JSON any more.
+    const structured = called !== undefined || json !== undefined;
     const one = plan(
       {
         echo,
         cap: fitContext(promptTokens, body.max_completion_tokens ?? body.max_tokens ?? undefined, settings.max_model_len),
-        ignoreEos: body.ignore_eos === true,
-        minTokens: body.min_tokens ?? 0,
+        ignoreEos: !structured && body.ignore_eos === true,
+        minTokens: structured ? 0 : (body.min_tokens ?? 0),
         reasoningTokens: reasoningTokens(body.reasoning_effort, settings, body.model),
       },
       tokenizer,
@@ -45,7 +57,8 @@ export default function createChatCompletion(deps: Deps): OperationHandler {
       promptTokens,
     };
     const logprobs = body.logprobs === true ? chatLogprobs(tokenizer.pieces, new LogprobModel(tokenizer.pieces, logprobKey(body.seed, echo)), body.top_logprobs ?? 0) : undefined;
-    const format = chatFormat(randomId('chatcmpl-'), Math.floor(Date.now() / 1000), body.model, settings.reasoning_field, logprobs);
+    const wire = chatWire(randomId('chatcmpl-'), Math.floor(Date.now() / 1000), body.model, settings.reasoning_field, logprobs);
+    const format = called ? toolCallFormat(wire.format, calls, called, one.reasoning, wire.chunk) : wire.format;
     const stream =
       body.stream === true
         ? { includeUsage: body.stream_options?.include_usage === true, continuousUsage: body.stream_options?.continuous_usage_stats === true }
@@ -73,91 +86,14 @@ function reasoningTokens(effort: ReasoningEffort | undefined, s: Readonly<Settin
   }
 }
 
-/** Chat's logprobs of a choice: as objects for the whole answer, and as JSON for a stream's one-token chunks. */
-interface ChatLogprobsOf {
-  /** The entries of the tokens `ids` at positions `from`, `from + 1`, …. */
-  of(ids: readonly number[], from: number): ChatLogprobs;
-  /** of([id], position) as JSON, joined from per-token parts serialized once (the per-token path). */
-  json(id: number, position: number): string;
-}
-
-/** A token entry's JSON around its logprob: `{"token":…,"logprob":` and `,"bytes":[…]`. */
-type EntryParts = [string, string];
-
-/**
- * Per vocabulary and id, kept for the server's life: alternatives are drawn from the whole vocabulary, so a
- * per-request cache would serialize thousands of entries afresh for every stream. At most one pair per id.
- */
-const entryParts = new WeakMap<TokenPieces, Map<number, EntryParts>>();
-
-function entryPartsOf(pieces: TokenPieces): Map<number, EntryParts> {
-  let m = entryParts.get(pieces);
-  if (!m) {
-    m = new Map();
-    entryParts.set(pieces, m);
-  }
-  return m;
-}
-
-function chatLogprobs(pieces: TokenPieces, model: LogprobModel, top: number): ChatLogprobsOf {
-  const entry = (id: number, logprob: number): ChatTopLogprob => {
-    const b = pieces.bytes(id);
-    return { token: tokenText(pieces, id), logprob, bytes: Array.from(b) };
-  };
-  const token = (id: number, position: number): ChatTokenLogprob => {
-    const at = model.at(position, id, top);
-    return { ...entry(id, at.logprob), top_logprobs: at.top.map((t) => entry(t.id, t.logprob)) };
-  };
-  const parts = entryPartsOf(pieces);
-  const partsOf = (id: number): EntryParts => {
-    let p = parts.get(id);
-    if (!p) {
-      p = [`{"token":${JSON.stringify(tokenText(pieces, id))},"logprob":`, `,"bytes":${JSON.stringify(Array.from(pieces.bytes(id)))}`];
-      parts.set(id, p);
-    }
-    return p;
-  };
-  return {
-    of: (ids, from) => ({ content: ids.map((id, k) => token(id, from + k)), refusal: null }),
-    json(id, position) {
-      const at = model.at(position, id, top);
-      const [head, tail] = partsOf(id);
-      let out = `{"content":[${head}${JSON.stringify(at.logprob)}${tail},"top_logprobs":[`;
-      for (let i = 0; i < at.top.length; i++) {
-        const t = at.top[i]!;
-        const [h, b] = partsOf(t.id);
-        out += `${i === 0 ? '' : ','}${h}${JSON.stringify(t.logprob)}${b}}`;
-      }
-      return `${out}]}],"refusal":null}`;
-    },
-  };
-}
-
-/** The chunk of a middle token with logprobs: the text-only template, with the logprobs' JSON in their place. */
-class LogprobsFrame {
-  readonly #before: string[];
-  readonly #after: string;
-
-  constructor(payload: ChatChunk) {
-    const [before, after, ...rest] = frame(payload).split('"logprobs":null');
-    if (before === undefined || after === undefined || rest.length > 0) throw new Error('LogprobsFrame: payload must hold one null logprobs');
-    this.#before = before.split(JSON.stringify(FrameTemplate.slot()));
-    this.#after = after;
-  }
-
-  fill(textJson: string, logprobsJson: string): string {
-    return `${this.#before.join(textJson)}"logprobs":${logprobsJson}${this.#after}`;
-  }
-}
-
-function chatFormat(id: string, created: number, model: string, reasoningField: Settings['reasoning_field'], logprobs?: ChatLogprobsOf): Format {
+function chatWire(id: string, created: number, model: string, reasoningField: Settings['reasoning_field'], logprobs?: ChatLogprobsOf): { format: Format; chunk: ChunkOf } {
   const head = { id, object: 'chat.completion.chunk' as const, created, model, system_fingerprint: SYSTEM_FINGERPRINT };
-  const delta = (kind: TokenKind, text: string): ChatDelta => {
-    if (kind === 'content') return { content: text };
+  const reasoningDelta = (text: string): { reasoning_content?: string; reasoning?: string } => {
     if (reasoningField === 'both') return { reasoning_content: text, reasoning: text };
     return { [reasoningField]: text };
   };
-  const chunk = (index: number, d: ChatDelta, finish: ChatChunk['choices'][number]['finish_reason']): ChatChunk => ({
+  const delta = (kind: TokenKind, text: string): ChatDelta => (kind === 'content' ? { content: text } : reasoningDelta(text));
+  const chunk: ChunkOf = (index, d, finish) => ({
     ...head,
     choices: [{ index, delta: d, logprobs: null, finish_reason: finish }],
   });
@@ -182,7 +118,7 @@ function chatFormat(id: string, created: number, model: string, reasoningField: 
     }
     return t;
   };
-  return {
+  const format: Format = {
     done: DONE_FRAME,
     middle(choice, index, kind, tokenId, json) {
       if (logprobs) return logprobsFrame(choice, kind).fill(json, logprobs.json(tokenId, index));
@@ -217,7 +153,7 @@ function chatFormat(id: string, created: number, model: string, reasoningField: 
         model,
         system_fingerprint: SYSTEM_FINGERPRINT,
         choices: choices.map((c, index) => {
-          const reasoning = c.reasoning === '' ? {} : delta('reasoning', c.reasoning);
+          const reasoning = c.reasoning === '' ? {} : reasoningDelta(c.reasoning);
           return {
             index,
             message: { role: 'assistant', content: c.content, refusal: null, ...reasoning },
@@ -229,4 +165,5 @@ function chatFormat(id: string, created: number, model: string, reasoningField: 
       };
     },
   };
+  return { format, chunk };
 }

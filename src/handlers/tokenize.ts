@@ -2,7 +2,7 @@
 // a chat completion counts as its prompt), as token ids of the real tokenizer.
 import { ApiError } from '../http/errors.js';
 import { answerJson } from '../http/answer.js';
-import { messageText } from '../model/prompt.js';
+import { templateMessages } from '../model/prompt.js';
 import type { LoadedTokenizer } from '../model/tokenizers.js';
 import { tokenizerFor, type Deps, type OperationHandler } from './deps.js';
 import type { ChatMessage, TokenizeRequest, TokenizeResponse } from '../types.js';
@@ -14,14 +14,20 @@ export const vllmBadRequest = (message: string, param: string | null = null): Ap
  * The chat as vLLM renders it for /tokenize. To continue the final message vLLM renders without the
  * generation prompt and cuts the text right after that message's content, so the model goes on writing it.
  */
-function renderedChat(tokenizer: LoadedTokenizer, messages: readonly ChatMessage[], addGenerationPrompt: boolean, continueFinal: boolean): string {
+function renderedChat(
+  tokenizer: LoadedTokenizer,
+  messages: readonly ChatMessage[],
+  addGenerationPrompt: boolean,
+  continueFinal: boolean,
+  tools: readonly object[] | undefined,
+): string {
   if (addGenerationPrompt && continueFinal) {
     throw vllmBadRequest('Cannot set both `continue_final_message` and `add_generation_prompt` to True.');
   }
-  const templated = messages.map((m) => ({ role: m.role, content: messageText(m) }));
+  const templated = templateMessages(messages);
   let text: string | undefined;
   try {
-    text = tokenizer.renderChat(templated, addGenerationPrompt);
+    text = tokenizer.renderChat(templated, addGenerationPrompt, tools);
   } catch (err) {
     throw vllmBadRequest(err instanceof Error ? err.message : String(err), 'messages');
   }
@@ -44,7 +50,7 @@ export default function tokenize(deps: Deps): OperationHandler {
     let text: string;
     let special: boolean;
     if ('messages' in body) {
-      text = renderedChat(tokenizer, body.messages, body.add_generation_prompt ?? true, body.continue_final_message ?? false);
+      text = renderedChat(tokenizer, body.messages, body.add_generation_prompt ?? true, body.continue_final_message ?? false, body.tools ?? undefined);
       special = body.add_special_tokens ?? false;
     } else {
       text = body.prompt;

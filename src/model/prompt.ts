@@ -2,7 +2,7 @@
 // prompts of a legacy completion request.
 import type { ChatMessage, Prompt } from '../types.js';
 import { ApiError } from '../http/errors.js';
-import type { ChatTemplateMessage, LoadedTokenizer } from './tokenizers.js';
+import type { ChatTemplateMessage, ChatTemplateTools, LoadedTokenizer } from './tokenizers.js';
 
 /** A message's text: the string itself, or its text parts joined by newlines (as vLLM joins them). */
 export function messageText(message: ChatMessage): string {
@@ -28,9 +28,9 @@ export function chatEcho(messages: readonly ChatMessage[]): string {
 }
 
 /** Prompt tokens as the model would see them: chat template with generation prompt, else the echo. */
-export function chatPromptTokens(tokenizer: LoadedTokenizer, messages: readonly ChatMessage[], echoTokens: number): number {
+export function chatPromptTokens(tokenizer: LoadedTokenizer, messages: readonly ChatMessage[], echoTokens: number, tools?: ChatTemplateTools): number {
   try {
-    return tokenizer.chatTokens(templateMessages(messages)) ?? echoTokens;
+    return tokenizer.chatTokens(templateMessages(messages), tools) ?? echoTokens;
   } catch {
     // Some templates refuse some message orders (raise_exception); count the echo then.
     return echoTokens;
@@ -38,9 +38,14 @@ export function chatPromptTokens(tokenizer: LoadedTokenizer, messages: readonly 
 }
 
 /** chatPromptTokens, with a large conversation counted off the event loop (LoadedTokenizer.chatTokensAsync). */
-export async function chatPromptTokensAsync(tokenizer: LoadedTokenizer, messages: readonly ChatMessage[], echoTokens: number): Promise<number> {
+export async function chatPromptTokensAsync(
+  tokenizer: LoadedTokenizer,
+  messages: readonly ChatMessage[],
+  echoTokens: number,
+  tools?: ChatTemplateTools,
+): Promise<number> {
   try {
-    return (await tokenizer.chatTokensAsync(templateMessages(messages))) ?? echoTokens;
+    return (await tokenizer.chatTokensAsync(templateMessages(messages), tools)) ?? echoTokens;
   } catch (err) {
     // The encode worker's failure fails the request; a template's refusal counts the echo, as above.
     if (err instanceof ApiError) throw err;
@@ -48,8 +53,20 @@ export async function chatPromptTokensAsync(tokenizer: LoadedTokenizer, messages
   }
 }
 
-function templateMessages(messages: readonly ChatMessage[]): ChatTemplateMessage[] {
-  return messages.map((m) => ({ role: m.role, content: messageText(m) }));
+/** The messages as the template reads them: the text, and the tool calls and call ids as sent (vLLM passes them on). */
+export function templateMessages(messages: readonly ChatMessage[]): ChatTemplateMessage[] {
+  return messages.map((m) => {
+    const out: ChatTemplateMessage = { role: m.role, content: messageText(m) };
+    if (m.tool_calls != null && m.tool_calls.length > 0) out.tool_calls = m.tool_calls;
+    if (m.tool_call_id !== undefined) out.tool_call_id = m.tool_call_id;
+    return out;
+  });
+}
+
+/** The text of the last user message: it picks the tools an answer calls and seeds their arguments. */
+export function lastUserText(messages: readonly ChatMessage[]): string {
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i]!.role === 'user') return messageText(messages[i]!);
+  return '';
 }
 
 export interface CompletionPrompt {

@@ -39,7 +39,13 @@ const REVISION = /^(?![./])(?!.*\/[./])(?!.*\/$)(?!.*\.\.)[^\0-\x20\x7f~^:?*[\\]
 export interface ChatTemplateMessage {
   role: string;
   content: string;
+  /** An assistant message's tool calls, as the request sent them (OpenAI's shape: the template reads it). */
+  tool_calls?: readonly object[];
+  tool_call_id?: string;
 }
+
+/** The tools a chat offers, as the request sent them; the template renders them (transformers' `tools=`). */
+export type ChatTemplateTools = readonly object[] | undefined;
 
 export interface LoadedTokenizer {
   readonly name: string;
@@ -51,13 +57,13 @@ export interface LoadedTokenizer {
    * The prompt as the model sees it: the chat template with the generation prompt (unless told not to add
    * it), when there is one.
    */
-  renderChat(messages: ChatTemplateMessage[], addGenerationPrompt?: boolean): string | undefined;
+  renderChat(messages: ChatTemplateMessage[], addGenerationPrompt?: boolean, tools?: ChatTemplateTools): string | undefined;
   /** The ids the tokenizer adds around a text with its special tokens on (Llama 3's BOS; none for Qwen3). */
   readonly specialTokens: { readonly prefix: readonly number[]; readonly suffix: readonly number[] };
   /** The vocabulary's own string of an id (byte-level `Ġworld`), as `convert_ids_to_tokens` gives it. */
   tokenString(id: number): string | undefined;
   /** Tokens of renderChat(messages) (src/model/chatShape.ts, sectionCount.ts); undefined without a template. */
-  chatTokens(messages: ChatTemplateMessage[]): number | undefined;
+  chatTokens(messages: ChatTemplateMessage[], tools?: ChatTemplateTools): number | undefined;
   /** How chatTokens has rendered chats: from their shapes, or by running the template (for tests). */
   readonly chatRenders?: ShapeStats;
   /**
@@ -66,7 +72,7 @@ export interface LoadedTokenizer {
    */
   encodeAsync(text: string): Promise<readonly number[]>;
   /** chatTokens, with a large conversation's rendered prompt counted in the encode worker. */
-  chatTokensAsync(messages: ChatTemplateMessage[]): Promise<number | undefined>;
+  chatTokensAsync(messages: ChatTemplateMessage[], tools?: ChatTemplateTools): Promise<number | undefined>;
   readonly pieces: TokenPieces;
   /**
    * How encode works: `pieces` (src/model/pieceEncoder.ts), `library` (whole texts through the library), or
@@ -462,11 +468,25 @@ async function buildTokenizer(name: string, files: TokenizerFiles, worker: Encod
   };
   // Prompts repeat in benchmarks: keep the ids of recent ones (at most 1024 prompts, 4M tokens).
   const encoded = new Lru<string, readonly number[]>(1024, 4_000_000, (ids) => ids.length + 16);
-  const renderChat = (messages: ChatTemplateMessage[], addGenerationPrompt = true): string | undefined =>
-    template?.render({ messages, add_generation_prompt: addGenerationPrompt, ...specials });
+  const renderChat = (messages: ChatTemplateMessage[], addGenerationPrompt = true, tools?: ChatTemplateTools): string | undefined =>
+    template?.render({ messages, add_generation_prompt: addGenerationPrompt, ...specials, ...(tools !== undefined && tools.length > 0 && { tools }) });
   const { encodeText, fast } = textEncoder(tok, piecesJson, files.config);
   const json = piecesJson as { added_tokens?: AddedTokenEntry[] };
-  const shaped = template && new ShapedChat((messages) => template.render({ messages, add_generation_prompt: true, ...specials }), new SafeContent(template, (json.added_tokens ?? []).map((t) => t.content)));
+  const safe = template && new SafeContent(template, (json.added_tokens ?? []).map((t) => t.content));
+  const shaped = template && safe && new ShapedChat((messages) => template.render({ messages, add_generation_prompt: true, ...specials }), safe);
+  // A benchmark sends the same tools with every request while its conversations change: the tools are part of
+  // the shape, so each tools list gets its own shapes (rendering it costs ~0.4 ms a request, a shape ~0.006).
+  const shapedWithTools = new Lru<string, ShapedChat>(64);
+  const shapedFor = (tools: readonly object[]): ShapedChat | undefined => {
+    if (!template || !safe) return undefined;
+    const key = JSON.stringify(tools);
+    let s = shapedWithTools.get(key);
+    if (!s) {
+      s = new ShapedChat((messages) => template.render({ messages, add_generation_prompt: true, ...specials, tools }), safe);
+      shapedWithTools.set(key, s);
+    }
+    return s;
+  };
   // Piece encoding counts a prompt by its sections (cached); the library's encoding counts it whole.
   const sections = fast && new SectionCounter(fast.parts, fast);
   const count = (text: string): number => (sections ? sections.count(text) : encodeText(text).length);
@@ -485,16 +505,25 @@ async function buildTokenizer(name: string, files: TokenizerFiles, worker: Encod
     source: files.source,
     encode,
     renderChat,
-    chatTokens: (messages) => shaped && count(shaped.renderChat(messages).text),
+    chatTokens(messages, tools) {
+      if (!shaped) return undefined;
+      const withTools = tools !== undefined && tools.length > 0;
+      if (!messages.some((m) => m.tool_calls !== undefined && m.tool_calls.length > 0)) {
+        return count((withTools ? shapedFor(tools)! : shaped).renderChat(messages).text);
+      }
+      // The shapes know roles and contents only: a chat with earlier tool calls is rendered whole.
+      const rendered = renderChat(messages, true, tools);
+      return rendered === undefined ? undefined : count(rendered);
+    },
     ...(shaped && { chatRenders: shaped.stats }),
     encodeAsync(text) {
       return worker && offThread(text) ? worker.encode(source, text) : Promise.resolve(encode(text));
     },
-    async chatTokensAsync(messages) {
+    async chatTokensAsync(messages, tools) {
       let chars = 0;
       for (const m of messages) chars += m.content.length;
-      if (!worker || (chars <= OFF_THREAD_CHARS && !messages.some((m) => offThread(m.content)))) return loaded.chatTokens(messages);
-      const rendered = renderChat(messages);
+      if (!worker || (chars <= OFF_THREAD_CHARS && !messages.some((m) => offThread(m.content)))) return loaded.chatTokens(messages, tools);
+      const rendered = renderChat(messages, true, tools);
       return rendered === undefined ? undefined : worker.count(source, rendered);
     },
     specialTokens: specialsAround(tok),
