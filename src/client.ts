@@ -52,6 +52,8 @@ import type {
   TgiGenerateResponse,
   TgiInfo,
   TgiStreamResponse,
+  ResponseRequest,
+  ResponseObject,
 } from './types.js';
 
 export type { ChatChunk, ChatRequest, ChatResponse, CompletionChunk, CompletionRequest, CompletionResponse, ErrorBody } from './types.js';
@@ -77,6 +79,9 @@ export type CohereRerankV1Params = Defaulted<CohereRerankV1Request, 'return_docu
 export type { CohereRerankResponse, RankingRequest, RankingResponse, TeiRerankResponse } from './types.js';
 // Embeddings: the request and answer types of both paths.
 export type { ChatEmbeddingRequest, EmbeddingRequest, EmbeddingResponse } from './types.js';
+// OpenAI Responses: a request answered whole (`stream` absent or false); the fields with a default may be left out.
+export type ResponseParams = Omit<Defaulted<ResponseRequest, 'store' | 'parallel_tool_calls'>, 'stream'> & { stream?: false | null };
+export type { ResponseObject, ResponseRequest, ResponseStreamEvent } from './types.js';
 // Hugging Face TGI: POST / answered whole (`stream` false); its stream is tgiGenerateStream's.
 export type TgiCompatGenerateParams = Omit<TgiCompatGenerateRequest, 'stream'> & { stream?: false };
 export type { TgiGenerateRequest, TgiGenerateResponse, TgiCompatGenerateResponse, TgiInfo, TgiStreamResponse } from './types.js';
@@ -223,6 +228,11 @@ export interface MockClient extends OperationMethods {
   createTranscription(body: TranscriptionParams, options?: CallOptions): Promise<TranscriptionJson | TranscriptionVerboseJson>;
   /** POST /v1/images/edits as a multipart upload (several images go as repeated `image` fields). */
   createImageEdit(body: ImageEditParams, options?: CallOptions): Promise<ImagesResponse>;
+  // OpenAI Responses.
+  /** POST /v1/responses, answered whole (`stream` is sent false). */
+  createResponse(body: ResponseParams, options?: CallOptions): Promise<ResponseObject>;
+  /** GET /v1/responses/{response_id}: a response the server stored. */
+  getResponse(responseId: string, options?: CallOptions): Promise<ResponseObject>;
   /** The underlying openapi-fetch client, for the whole response (`{ data, error, response }`). */
   readonly api: Client<paths>;
 }
@@ -362,6 +372,10 @@ export function createMockClient(baseUrl: string, options: Omit<ClientOptions, '
     createImage: async (body, o) => unwrap(await api.POST('/v1/images/generations', { ...init(o), body: { ...body, stream: false } })) as ImagesResponse,
     getImageFile: async (name, o) =>
       new Uint8Array(unwrap(await api.GET('/v1/images/files/{name}', { ...init(o), params: { path: { name } }, parseAs: 'arrayBuffer' }))),
+    // OpenAI Responses: the answer's type joins the JSON body and the stream's events; `stream: false` makes it the body.
+    createResponse: async (body, o) => unwrap(await api.POST('/v1/responses', { ...init(o), body: { ...body, stream: false } as ResponseRequest })) as ResponseObject,
+    getResponse: async (responseId, o) =>
+      unwrap(await api.GET('/v1/responses/{response_id}', { ...init(o), params: { path: { response_id: responseId } } })) as ResponseObject,
     // AIPerf's test fixtures.
     nimImageRetrieval: async (body, o) => unwrap(await api.POST('/v1/infer', { ...init(o), body })),
     solidoRagPrompt: async (body, o) => unwrap(await api.POST('/rag/api/prompt', { ...init(o), body })),

@@ -5,9 +5,10 @@ import { randomId } from '../http/request.js';
 import { plan } from '../model/generation.js';
 import { fitContext } from '../model/contextWindow.js';
 import { chatEcho, chatPromptTokensAsync } from '../model/prompt.js';
+import { reasoningTokens } from '../model/reasoning.js';
 import { respond, type Format, type TokenKind } from './respond.js';
 import { tokenizerFor, type Deps, type OperationHandler } from './deps.js';
-import type { ChatChunk, ChatDelta, ChatRequest, ChatResponse, ReasoningEffort, Settings } from '../types.js';
+import type { ChatChunk, ChatDelta, ChatRequest, ChatResponse, Settings } from '../types.js';
 
 export const SYSTEM_FINGERPRINT = 'fp_aiperf_mock';
 
@@ -46,25 +47,6 @@ export default function createChatCompletion(deps: Deps): OperationHandler {
         : undefined;
     await respond(ctx, deps, generation, format, stream);
   };
-}
-
-/** Model families that reason by default when reasoning_by_model is on (the later AIPerf mock's rule). */
-const REASONING_FAMILY = /gpt-oss|qwen3|deepseek-r1/i;
-
-function reasoningTokens(effort: ReasoningEffort | undefined, s: Readonly<Settings>, model: string): number {
-  switch (effort) {
-    case 'none':
-      return 0;
-    case 'minimal':
-    case 'low':
-      return s.reasoning_tokens_low;
-    case 'medium':
-      return s.reasoning_tokens_medium;
-    case 'high':
-      return s.reasoning_tokens_high;
-    default:
-      return s.reasoning_by_model && s.reasoning_tokens === 0 && REASONING_FAMILY.test(model) ? s.reasoning_tokens_medium : s.reasoning_tokens;
-  }
 }
 
 function chatFormat(id: string, created: number, model: string, reasoningField: Settings['reasoning_field']): Format {
