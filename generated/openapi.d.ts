@@ -1772,8 +1772,10 @@ export interface components {
         ResponseUsage: {
             /** @description As a chat completion of the same messages counts prompt_tokens. */
             input_tokens: number;
+            /** @description No prompt cache is simulated for Responses; both are 0. */
             input_tokens_details: {
                 cached_tokens: number;
+                cache_write_tokens: number;
             };
             /** @description Reasoning included. */
             output_tokens: number;
@@ -1859,8 +1861,10 @@ export interface components {
             top_p: number;
             /** @constant */
             truncation: "disabled";
-            usage: null | components["schemas"]["ResponseUsage"];
-            user?: string | null;
+            /** @description Once the response is over; absent in response.created and response.in_progress (OpenAI's description has no null here). */
+            usage?: components["schemas"]["ResponseUsage"];
+            /** @description The request's `user`, when it sent one. */
+            user?: string;
             metadata: Record<string, never>;
         };
         /** @description response.created and response.in_progress (status in_progress), response.completed, response.incomplete. */
@@ -3194,7 +3198,8 @@ export interface operations {
                      *       "usage": {
                      *         "input_tokens": 12,
                      *         "input_tokens_details": {
-                     *           "cached_tokens": 0
+                     *           "cached_tokens": 0,
+                     *           "cache_write_tokens": 0
                      *         },
                      *         "output_tokens": 4,
                      *         "output_tokens_details": {
@@ -3202,7 +3207,6 @@ export interface operations {
                      *         },
                      *         "total_tokens": 16
                      *       },
-                     *       "user": null,
                      *       "metadata": {}
                      *     }
                      */
@@ -3299,7 +3303,8 @@ export interface operations {
                      *       "usage": {
                      *         "input_tokens": 12,
                      *         "input_tokens_details": {
-                     *           "cached_tokens": 0
+                     *           "cached_tokens": 0,
+                     *           "cache_write_tokens": 0
                      *         },
                      *         "output_tokens": 4,
                      *         "output_tokens_details": {
@@ -3307,7 +3312,6 @@ export interface operations {
                      *         },
                      *         "total_tokens": 16
                      *       },
-                     *       "user": null,
                      *       "metadata": {}
                      *     }
                      */

@@ -75,7 +75,7 @@ export default function createResponse(deps: Deps): OperationHandler {
       tools: body.tools ?? [],
       top_p: body.top_p ?? 1,
       truncation: 'disabled',
-      user: body.user ?? null,
+      ...(typeof body.user === 'string' ? { user: body.user } : {}),
       metadata: body.metadata ?? {},
     };
     const store = body.store !== false;
