@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { postJson, readSse, startServer, type RunningServer } from './support/server.js';
+import { createMockClient, MockServerError } from '../src/client.js';
 
 const MODEL = 'Qwen/Qwen3-0.6B';
 const PROMPT = 'The quick brown fox jumps over the lazy dog.';
@@ -243,5 +244,25 @@ describe('OpenAI Responses', { timeout: 120_000 }, () => {
     assert.equal(last.sequence_number, events.length - 1);
     assert.equal(events.filter((x) => x.type === 'response.output_text.delta').length, 3);
     assert.ok(!events.some((x) => x.type === 'response.completed'));
+  });
+
+  test('the typed client: createResponse, streamResponse (to the last event), getResponse, and errors', async () => {
+    const client = createMockClient(server.url);
+    const r = await client.createResponse({ model: MODEL, input: PROMPT });
+    assert.equal(r.output[0]!.type === 'message' ? r.output[0]!.content[0]!.text : '', PROMPT);
+    assert.deepEqual(await client.getResponse(r.id), r);
+    let deltas = '';
+    let last = '';
+    for await (const e of client.streamResponse({ model: MODEL, input: PROMPT })) {
+      if (e.type === 'response.output_text.delta') deltas += e.delta;
+      last = e.type;
+    }
+    assert.equal(deltas, PROMPT);
+    assert.equal(last, 'response.completed');
+    await assert.rejects(client.getResponse('resp_nope'), (e: unknown) => e instanceof MockServerError && e.status === 404);
+    const cut = async (): Promise<void> => {
+      for await (const _e of client.streamResponse({ model: MODEL, input: PROMPT }, { headers: { 'x-mock-abort-after': '2' } }));
+    };
+    await assert.rejects(cut(), (e: unknown) => e instanceof MockServerError && e.code === 'stream_aborted');
   });
 });
