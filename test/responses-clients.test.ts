@@ -83,11 +83,13 @@ describe('real clients of the Responses API', { timeout: 120_000 }, () => {
     assert.ok(Number.isInteger(parsed.age));
   });
 
-  test('openai: a fault is an APIError with OpenAI fields', async () => {
+  test('openai: a fault is an APIError; an error event mid-stream fails finalResponse()', async () => {
     await assert.rejects(
       client().responses.create({ model: MODEL, input: PROMPT }, { headers: { 'x-mock-error': '429' } }),
       (e: unknown) => e instanceof OpenAI.APIError && e.status === 429,
     );
+    const cut = client().responses.stream({ model: MODEL, input: PROMPT }, { headers: { 'x-mock-abort-after': '2' } });
+    await assert.rejects(cut.finalResponse(), /cut on purpose/);
   });
 
   // ------------------------------------------------------------------------------------ AI SDK 6
