@@ -19,7 +19,11 @@ export interface StoredResponse {
 }
 
 export class ResponseStore {
-  readonly #lru = new Lru<string, StoredResponse>(MAX_STORED, MAX_STORED_BYTES, (s) => s.bytes);
+  readonly #lru: Lru<string, StoredResponse>;
+
+  constructor(maxStored = MAX_STORED, maxBytes = MAX_STORED_BYTES) {
+    this.#lru = new Lru<string, StoredResponse>(maxStored, maxBytes, (s) => s.bytes);
+  }
 
   put(response: ResponseObject, conversation: readonly ChatMessage[]): void {
     const bytes = JSON.stringify(response).length + JSON.stringify(conversation).length;
