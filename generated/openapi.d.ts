@@ -1525,10 +1525,10 @@ export interface components {
             text?: string;
         };
         /**
-         * @description Sets how many reasoning tokens precede the content (see the `reasoning_tokens_*` settings).
+         * @description Sets how many reasoning tokens precede the content (see the `reasoning_tokens_*` settings; `xhigh` and `max`, OpenAI's newest levels, get `reasoning_tokens_high`).
          * @enum {string|null}
          */
-        ReasoningEffort: "none" | "minimal" | "low" | "medium" | "high" | null;
+        ReasoningEffort: "none" | "minimal" | "low" | "medium" | "high" | "xhigh" | "max" | null;
         CreateChatCompletionRequest: components["schemas"]["SamplingFields"] & {
             /** @description The model; its tokenizer is used when it was preloaded, else the fallback tokenizer. */
             model: string;

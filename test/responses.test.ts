@@ -142,6 +142,18 @@ describe('OpenAI Responses', { timeout: 120_000 }, () => {
     assert.equal(events[0]!.response!.status, 'in_progress');
   });
 
+  test("reasoning.effort sets the reasoning tokens as chat's reasoning_effort does, OpenAI's newest levels included", async () => {
+    const tokens = async (effort: string): Promise<number> => (await whole({ reasoning: { effort } })).usage.output_tokens_details.reasoning_tokens;
+    const chat = async (effort: string): Promise<number> => {
+      const res = await postJson(`${server.url}/v1/chat/completions`, { model: MODEL, messages: [{ role: 'user', content: PROMPT }], reasoning_effort: effort });
+      return ((await res.json()) as { usage: { completion_tokens_details: { reasoning_tokens: number } } }).usage.completion_tokens_details.reasoning_tokens;
+    };
+    for (const effort of ['none', 'low', 'medium', 'high']) assert.equal(await tokens(effort), await chat(effort), effort);
+    assert.ok((await tokens('low')) < (await tokens('high')));
+    assert.equal(await tokens('xhigh'), await tokens('high'));
+    assert.equal(await tokens('max'), await tokens('high'));
+  });
+
   test('max_output_tokens: incomplete at the cap, whole and streamed; below 16 is a 400', async () => {
     const r = await whole({ max_output_tokens: 16, reasoning: { effort: 'low' } });
     assert.equal(r.status, 'incomplete');

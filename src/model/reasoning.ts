@@ -15,6 +15,8 @@ export function reasoningTokens(effort: ReasoningEffort | undefined, s: Readonly
     case 'medium':
       return s.reasoning_tokens_medium;
     case 'high':
+    case 'xhigh':
+    case 'max':
       return s.reasoning_tokens_high;
     default:
       return s.reasoning_by_model && s.reasoning_tokens === 0 && REASONING_FAMILY.test(model) ? s.reasoning_tokens_medium : s.reasoning_tokens;
