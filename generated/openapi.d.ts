@@ -64,6 +64,71 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/responses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Echo the last user text as an OpenAI Responses answer
+         * @description OpenAI's Responses API. `input` is a string (one user message) or a list of items: messages (role `user`,
+         *     `system`, `developer` or `assistant`; content a string or `input_text` / `output_text` parts), and the
+         *     `function_call` / `function_call_output` items of a tool round trip. `instructions` is a system turn
+         *     before them. The answer's text is the last user text, tokenized with the model's tokenizer;
+         *     `usage.input_tokens` is what a chat completion of the same messages reports as `prompt_tokens`.
+         *
+         *     - `max_output_tokens` (at least 16, as at OpenAI) caps the output, reasoning included: at the cap the
+         *       status is `incomplete` with `incomplete_details.reason: max_output_tokens`.
+         *     - `reasoning.effort` adds a `reasoning` output item first, its tokens as chat's `reasoning_effort` sets
+         *       them (the `reasoning_tokens_*` settings); its text is the reasoning summary.
+         *     - `text.format` `json_schema` or `json_object`: the text is JSON valid against the schema (deterministic
+         *       for the prompt).
+         *     - `tools` (`type: function`) and `tool_choice`: the answer is `function_call` items by the `tool_call`
+         *       rule (see the `ToolCallMode` setting; `X-Mock-Tool-Call` forces it); after `function_call_output`
+         *       items the answer is text again.
+         *     - `store` (default true) keeps the response for `GET /v1/responses/{response_id}` and for
+         *       `previous_response_id`, which continues the stored conversation (an unknown id is OpenAI's 400
+         *       `previous_response_not_found`). Stored responses live in memory, the least recently used dropped
+         *       beyond 1,000 responses or 64 MiB of their JSON; each worker (`--workers`) keeps its own.
+         *     - `stream: true` answers with OpenAI's events, each with `event:` and `data:` lines and a
+         *       `sequence_number` from 0: `response.created`, `response.in_progress`, per output item
+         *       `response.output_item.added`, its parts and deltas (`response.reasoning_summary_*`,
+         *       `response.content_part.*`, `response.output_text.delta` per token, `response.function_call_arguments.*`),
+         *       `response.output_item.done`, then `response.completed` or `response.incomplete`. The stream ends with
+         *       the connection (no `[DONE]`); an error after the 200 is an `error` event.
+         */
+        post: operations["createResponse"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/responses/{response_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A stored response
+         * @description A response made with `store` (the default) by this server process, as it was answered; an id it does
+         *     not hold (never made, made with `store: false`, or dropped from the bounded store) is a 404.
+         */
+        get: operations["getResponse"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/embeddings": {
         parameters: {
             query?: never;
@@ -1523,10 +1588,10 @@ export interface components {
             text?: string;
         };
         /**
-         * @description Sets how many reasoning tokens precede the content (see the `reasoning_tokens_*` settings).
+         * @description Sets how many reasoning tokens precede the content (see the `reasoning_tokens_*` settings; `xhigh` and `max`, OpenAI's newest levels, get `reasoning_tokens_high`).
          * @enum {string|null}
          */
-        ReasoningEffort: "none" | "minimal" | "low" | "medium" | "high" | null;
+        ReasoningEffort: "none" | "minimal" | "low" | "medium" | "high" | "xhigh" | "max" | null;
         CreateChatCompletionRequest: components["schemas"]["SamplingFields"] & {
             /** @description The model; its tokenizer is used when it was preloaded, else the fallback tokenizer. */
             model: string;
@@ -1914,6 +1979,280 @@ export interface components {
             object: "list";
             data: components["schemas"]["Model"][];
         };
+        /** @description Fields OpenAI defines and this section does not name (temperature, top_p, metadata, include, ...) are accepted and ignored. */
+        CreateResponseRequest: {
+            model: string;
+            input: string | components["schemas"]["ResponseInputItem"][];
+            /** @description A system turn before the input (not carried over by previous_response_id). */
+            instructions?: string | null;
+            /** @description Upper bound on output tokens (reasoning included). */
+            max_output_tokens?: number | null;
+            /** @default false */
+            stream: boolean | null;
+            /**
+             * @description Keep the response for GET and previous_response_id.
+             * @default true
+             */
+            store: boolean | null;
+            /** @description Continue the conversation of this stored response. */
+            previous_response_id?: string | null;
+            reasoning?: {
+                effort?: components["schemas"]["ReasoningEffort"];
+                /** @enum {string|null} */
+                summary?: "auto" | "concise" | "detailed" | null;
+            } | null;
+            text?: {
+                format?: components["schemas"]["ResponseTextFormat"];
+            } | null;
+            tools?: components["schemas"]["ResponseTool"][] | null;
+            tool_choice?: components["schemas"]["ResponseToolChoice"];
+            /** @default true */
+            parallel_tool_calls: boolean | null;
+            temperature?: number | null;
+            top_p?: number | null;
+            metadata?: Record<string, never> | null;
+            user?: string | null;
+        };
+        /**
+         * @description A message (`type` `message` or absent, with `role` and `content`), a `function_call` the model made
+         *     earlier, or the `function_call_output` that answers it. Other item types (`reasoning`,
+         *     `item_reference`) are accepted and do not count as text.
+         */
+        ResponseInputItem: {
+            type?: string;
+            /** @enum {string} */
+            role?: "user" | "system" | "developer" | "assistant";
+            content?: string | components["schemas"]["ResponseInputContent"][];
+            call_id?: string;
+            name?: string;
+            arguments?: string;
+            output?: string | components["schemas"]["ResponseInputContent"][];
+            id?: string;
+        };
+        /** @description A part of a message; `input_text` and `output_text` parts count as text, others (images, files) are ignored. */
+        ResponseInputContent: {
+            type: string;
+            text?: string;
+        };
+        ResponseTextFormat: {
+            /** @enum {string} */
+            type: "text" | "json_object" | "json_schema";
+            name?: string;
+            description?: string;
+            schema?: Record<string, never>;
+            strict?: boolean | null;
+        };
+        /** @description Only `function` tools are called; other tool types are accepted and never called. */
+        ResponseTool: {
+            type: string;
+            name?: string;
+            description?: string | null;
+            parameters?: Record<string, never> | null;
+            strict?: boolean | null;
+        };
+        ResponseToolChoice: null | ("none" | "auto" | "required") | {
+            /** @constant */
+            type: "function";
+            name: string;
+        };
+        ResponseUsage: {
+            /** @description As a chat completion of the same messages counts prompt_tokens. */
+            input_tokens: number;
+            /** @description No prompt cache is simulated for Responses; both are 0. */
+            input_tokens_details: {
+                cached_tokens: number;
+                cache_write_tokens: number;
+            };
+            /** @description Reasoning included. */
+            output_tokens: number;
+            output_tokens_details: {
+                reasoning_tokens: number;
+            };
+            total_tokens: number;
+        };
+        /** @enum {string} */
+        ResponseItemStatus: "in_progress" | "completed" | "incomplete";
+        ResponseOutputText: {
+            /** @constant */
+            type: "output_text";
+            text: string;
+            annotations: unknown[];
+            logprobs: unknown[];
+        };
+        ResponseSummaryText: {
+            /** @constant */
+            type: "summary_text";
+            text: string;
+        };
+        ResponseOutputMessage: {
+            id: string;
+            /** @constant */
+            type: "message";
+            status: components["schemas"]["ResponseItemStatus"];
+            /** @constant */
+            role: "assistant";
+            content: components["schemas"]["ResponseOutputText"][];
+        };
+        ResponseReasoningItem: {
+            id: string;
+            /** @constant */
+            type: "reasoning";
+            status?: components["schemas"]["ResponseItemStatus"];
+            summary: components["schemas"]["ResponseSummaryText"][];
+        };
+        ResponseFunctionCall: {
+            id: string;
+            /** @constant */
+            type: "function_call";
+            status: components["schemas"]["ResponseItemStatus"];
+            /** @description The arguments as JSON text, valid against the tool's parameters unless the cap cut them. */
+            arguments: string;
+            call_id: string;
+            name: string;
+        };
+        ResponseOutputItem: components["schemas"]["ResponseReasoningItem"] | components["schemas"]["ResponseOutputMessage"] | components["schemas"]["ResponseFunctionCall"];
+        ResponseObject: {
+            id: string;
+            /** @constant */
+            object: "response";
+            /** @description Unix time in seconds. */
+            created_at: number;
+            /** @enum {string} */
+            status: "in_progress" | "completed" | "incomplete" | "failed";
+            completed_at?: number | null;
+            background?: boolean;
+            error: null;
+            incomplete_details: null | {
+                /** @constant */
+                reason: "max_output_tokens";
+            };
+            instructions: string | null;
+            max_output_tokens: number | null;
+            model: string;
+            output: components["schemas"]["ResponseOutputItem"][];
+            parallel_tool_calls: boolean;
+            previous_response_id: string | null;
+            reasoning: {
+                effort: components["schemas"]["ReasoningEffort"];
+                summary: string | null;
+            };
+            service_tier?: string;
+            store: boolean;
+            temperature: number;
+            text: {
+                format: components["schemas"]["ResponseTextFormat"];
+            };
+            tool_choice: components["schemas"]["ResponseToolChoice"];
+            tools: components["schemas"]["ResponseTool"][];
+            top_p: number;
+            /** @constant */
+            truncation: "disabled";
+            /** @description Once the response is over; absent in response.created and response.in_progress (OpenAI's description has no null here). */
+            usage?: components["schemas"]["ResponseUsage"];
+            /** @description The request's `user`, when it sent one. */
+            user?: string;
+            metadata: Record<string, never>;
+        };
+        /** @description response.created and response.in_progress (status in_progress), response.completed, response.incomplete. */
+        ResponseLifecycleEvent: {
+            /** @enum {string} */
+            type: "response.created" | "response.in_progress" | "response.completed" | "response.incomplete";
+            response: components["schemas"]["ResponseObject"];
+            sequence_number: number;
+        };
+        ResponseOutputItemEvent: {
+            /** @enum {string} */
+            type: "response.output_item.added" | "response.output_item.done";
+            output_index: number;
+            item: components["schemas"]["ResponseOutputItem"];
+            sequence_number: number;
+        };
+        ResponseContentPartEvent: {
+            /** @enum {string} */
+            type: "response.content_part.added" | "response.content_part.done";
+            item_id: string;
+            output_index: number;
+            content_index: number;
+            part: components["schemas"]["ResponseOutputText"];
+            sequence_number: number;
+        };
+        ResponseOutputTextDeltaEvent: {
+            /** @constant */
+            type: "response.output_text.delta";
+            item_id: string;
+            output_index: number;
+            content_index: number;
+            /** @description One token's text. */
+            delta: string;
+            logprobs: unknown[];
+            sequence_number: number;
+        };
+        ResponseOutputTextDoneEvent: {
+            /** @constant */
+            type: "response.output_text.done";
+            item_id: string;
+            output_index: number;
+            content_index: number;
+            text: string;
+            logprobs: unknown[];
+            sequence_number: number;
+        };
+        ResponseReasoningSummaryPartEvent: {
+            /** @enum {string} */
+            type: "response.reasoning_summary_part.added" | "response.reasoning_summary_part.done";
+            item_id: string;
+            output_index: number;
+            summary_index: number;
+            part: components["schemas"]["ResponseSummaryText"];
+            sequence_number: number;
+        };
+        ResponseReasoningSummaryTextDeltaEvent: {
+            /** @constant */
+            type: "response.reasoning_summary_text.delta";
+            item_id: string;
+            output_index: number;
+            summary_index: number;
+            /** @description One reasoning token's text. */
+            delta: string;
+            sequence_number: number;
+        };
+        ResponseReasoningSummaryTextDoneEvent: {
+            /** @constant */
+            type: "response.reasoning_summary_text.done";
+            item_id: string;
+            output_index: number;
+            summary_index: number;
+            text: string;
+            sequence_number: number;
+        };
+        ResponseFunctionCallArgumentsDeltaEvent: {
+            /** @constant */
+            type: "response.function_call_arguments.delta";
+            item_id: string;
+            output_index: number;
+            /** @description One token of the arguments' JSON text. */
+            delta: string;
+            sequence_number: number;
+        };
+        ResponseFunctionCallArgumentsDoneEvent: {
+            /** @constant */
+            type: "response.function_call_arguments.done";
+            item_id: string;
+            output_index: number;
+            name: string;
+            arguments: string;
+            sequence_number: number;
+        };
+        /** @description An error after the 200 (a fault mid-stream, a shutdown); the stream ends after it. */
+        ResponseErrorEvent: {
+            /** @constant */
+            type: "error";
+            code: string | null;
+            message: string;
+            param: string | null;
+            sequence_number: number;
+        };
+        ResponseStreamEvent: components["schemas"]["ResponseLifecycleEvent"] | components["schemas"]["ResponseOutputItemEvent"] | components["schemas"]["ResponseContentPartEvent"] | components["schemas"]["ResponseOutputTextDeltaEvent"] | components["schemas"]["ResponseOutputTextDoneEvent"] | components["schemas"]["ResponseReasoningSummaryPartEvent"] | components["schemas"]["ResponseReasoningSummaryTextDeltaEvent"] | components["schemas"]["ResponseReasoningSummaryTextDoneEvent"] | components["schemas"]["ResponseFunctionCallArgumentsDeltaEvent"] | components["schemas"]["ResponseFunctionCallArgumentsDoneEvent"] | components["schemas"]["ResponseErrorEvent"];
         VersionResponse: {
             /** @description A vLLM release, as vLLM's own /version reports it. */
             version: string;
@@ -3103,6 +3442,214 @@ export interface operations {
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    createResponse: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Echoed in the response; one is made when absent. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+                /** @description Answer this request with this error (see `error_types`), for deterministic tests. */
+                "X-Mock-Error"?: components["parameters"]["MockError"];
+                /** @description This request's time to first token in milliseconds, instead of the latency model's. */
+                "X-Mock-TTFT"?: components["parameters"]["MockTtft"];
+                /** @description This request's inter-token latency in milliseconds, without jitter or load. */
+                "X-Mock-ITL"?: components["parameters"]["MockItl"];
+                /** @description Cut this stream after this many tokens, as `stream_abort_mode` says. */
+                "X-Mock-Abort-After"?: components["parameters"]["MockAbortAfter"];
+                /** @description This request's `tool_call` mode (`auto`, `always`, `never`), or the name of one of its tools to call that tool whatever the rule picks (unless `tool_choice` is `none`). */
+                "X-Mock-Tool-Call"?: components["parameters"]["MockToolCall"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateResponseRequest"];
+            };
+        };
+        responses: {
+            /** @description The response, whole (JSON) or as a stream of events (SSE: `event:` and `data:` lines; the stream ends with the connection). */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "resp_9f2c4e1b7a3d4c0e8b6a5f1d2c3b4a59",
+                     *       "object": "response",
+                     *       "created_at": 1764270000,
+                     *       "status": "completed",
+                     *       "completed_at": 1764270001,
+                     *       "background": false,
+                     *       "error": null,
+                     *       "incomplete_details": null,
+                     *       "instructions": null,
+                     *       "max_output_tokens": 64,
+                     *       "model": "Qwen/Qwen3-0.6B",
+                     *       "output": [
+                     *         {
+                     *           "id": "msg_0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+                     *           "type": "message",
+                     *           "status": "completed",
+                     *           "role": "assistant",
+                     *           "content": [
+                     *             {
+                     *               "type": "output_text",
+                     *               "text": "Hello, world!",
+                     *               "annotations": [],
+                     *               "logprobs": []
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "parallel_tool_calls": true,
+                     *       "previous_response_id": null,
+                     *       "reasoning": {
+                     *         "effort": null,
+                     *         "summary": null
+                     *       },
+                     *       "service_tier": "default",
+                     *       "store": true,
+                     *       "temperature": 1,
+                     *       "text": {
+                     *         "format": {
+                     *           "type": "text"
+                     *         }
+                     *       },
+                     *       "tool_choice": "auto",
+                     *       "tools": [],
+                     *       "top_p": 1,
+                     *       "truncation": "disabled",
+                     *       "usage": {
+                     *         "input_tokens": 12,
+                     *         "input_tokens_details": {
+                     *           "cached_tokens": 0,
+                     *           "cache_write_tokens": 0
+                     *         },
+                     *         "output_tokens": 4,
+                     *         "output_tokens_details": {
+                     *           "reasoning_tokens": 0
+                     *         },
+                     *         "total_tokens": 16
+                     *       },
+                     *       "metadata": {}
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ResponseObject"];
+                    /**
+                     * @example {
+                     *       "type": "response.output_text.delta",
+                     *       "item_id": "msg_0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+                     *       "output_index": 0,
+                     *       "content_index": 0,
+                     *       "delta": "Hello",
+                     *       "logprobs": [],
+                     *       "sequence_number": 4
+                     *     }
+                     */
+                    "text/event-stream": components["schemas"]["ResponseStreamEvent"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            503: components["responses"]["ServiceUnavailable"];
+            default: components["responses"]["Error"];
+        };
+    };
+    getResponse: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @example resp_9f2c4e1b7a3d4c0e8b6a5f1d2c3b4a59 */
+                response_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stored response. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "resp_9f2c4e1b7a3d4c0e8b6a5f1d2c3b4a59",
+                     *       "object": "response",
+                     *       "created_at": 1764270000,
+                     *       "status": "completed",
+                     *       "completed_at": 1764270001,
+                     *       "background": false,
+                     *       "error": null,
+                     *       "incomplete_details": null,
+                     *       "instructions": null,
+                     *       "max_output_tokens": 64,
+                     *       "model": "Qwen/Qwen3-0.6B",
+                     *       "output": [
+                     *         {
+                     *           "id": "msg_0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+                     *           "type": "message",
+                     *           "status": "completed",
+                     *           "role": "assistant",
+                     *           "content": [
+                     *             {
+                     *               "type": "output_text",
+                     *               "text": "Hello, world!",
+                     *               "annotations": [],
+                     *               "logprobs": []
+                     *             }
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "parallel_tool_calls": true,
+                     *       "previous_response_id": null,
+                     *       "reasoning": {
+                     *         "effort": null,
+                     *         "summary": null
+                     *       },
+                     *       "service_tier": "default",
+                     *       "store": true,
+                     *       "temperature": 1,
+                     *       "text": {
+                     *         "format": {
+                     *           "type": "text"
+                     *         }
+                     *       },
+                     *       "tool_choice": "auto",
+                     *       "tools": [],
+                     *       "top_p": 1,
+                     *       "truncation": "disabled",
+                     *       "usage": {
+                     *         "input_tokens": 12,
+                     *         "input_tokens_details": {
+                     *           "cached_tokens": 0,
+                     *           "cache_write_tokens": 0
+                     *         },
+                     *         "output_tokens": 4,
+                     *         "output_tokens_details": {
+                     *           "reasoning_tokens": 0
+                     *         },
+                     *         "total_tokens": 16
+                     *       },
+                     *       "metadata": {}
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ResponseObject"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
             default: components["responses"]["Error"];
         };
     };

@@ -95,6 +95,9 @@ const HANDLERS: Record<keyof Operations, HandlerFactory> = {
   customMultimodal: later(() => import('./handlers/customMultimodal.js')),
   // Audio: OpenAI's transcription of an uploaded file.
   createTranscription: later(() => import('./handlers/createTranscription.js')),
+  // OpenAI Responses, and the responses it stored.
+  createResponse: later(() => import('./handlers/createResponse.js')),
+  getResponse: later(() => import('./handlers/getResponse.js')),
   // vLLM's own tokenizer routes.
   getVersion: later(() => import('./handlers/getVersion.js')),
   tokenize: later(() => import('./handlers/tokenize.js')),

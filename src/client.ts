@@ -54,6 +54,9 @@ import type {
   TgiGenerateResponse,
   TgiInfo,
   TgiStreamResponse,
+  ResponseRequest,
+  ResponseObject,
+  ResponseStreamEvent,
 } from './types.js';
 
 export type { ChatChunk, ChatRequest, ChatResponse, CompletionChunk, CompletionRequest, CompletionResponse, ErrorBody } from './types.js';
@@ -79,6 +82,11 @@ export type CohereRerankV1Params = Defaulted<CohereRerankV1Request, 'return_docu
 export type { CohereRerankResponse, RankingRequest, RankingResponse, TeiRerankResponse } from './types.js';
 // Embeddings: the request and answer types of both paths.
 export type { ChatEmbeddingRequest, EmbeddingRequest, EmbeddingResponse } from './types.js';
+// OpenAI Responses: a request answered whole (`stream` absent or false); the fields with a default may be left out.
+export type ResponseParams = Omit<Defaulted<ResponseRequest, 'store' | 'parallel_tool_calls'>, 'stream'> & { stream?: false | null };
+/** A Responses request answered as a stream; `stream: true` is set by `streamResponse`. */
+export type ResponseStreamParams = Omit<Defaulted<ResponseRequest, 'store' | 'parallel_tool_calls'>, 'stream'>;
+export type { ResponseObject, ResponseRequest, ResponseStreamEvent } from './types.js';
 // Hugging Face TGI: POST / answered whole (`stream` false); its stream is tgiGenerateStream's.
 export type TgiCompatGenerateParams = Omit<TgiCompatGenerateRequest, 'stream'> & { stream?: false };
 export type { TgiGenerateRequest, TgiGenerateResponse, TgiCompatGenerateResponse, TgiInfo, TgiStreamResponse } from './types.js';
@@ -229,6 +237,16 @@ export interface MockClient extends OperationMethods {
   createTranscription(body: TranscriptionParams, options?: CallOptions): Promise<TranscriptionJson | TranscriptionVerboseJson>;
   /** POST /v1/images/edits as a multipart upload (several images go as repeated `image` fields). */
   createImageEdit(body: ImageEditParams, options?: CallOptions): Promise<ImagesResponse>;
+  // OpenAI Responses.
+  /** POST /v1/responses, answered whole (`stream` is sent false). */
+  createResponse(body: ResponseParams, options?: CallOptions): Promise<ResponseObject>;
+  /**
+   * POST /v1/responses with `stream: true`, as typed events up to `response.completed` or `response.incomplete`
+   * (the stream has no `[DONE]`); an `error` event throws MockServerError, and so does a stream cut before its end.
+   */
+  streamResponse(body: ResponseStreamParams, options?: CallOptions): AsyncIterable<ResponseStreamEvent>;
+  /** GET /v1/responses/{response_id}: a response the server stored. */
+  getResponse(responseId: string, options?: CallOptions): Promise<ResponseObject>;
   /** The underlying openapi-fetch client, for the whole response (`{ data, error, response }`). */
   readonly api: Client<paths>;
 }
@@ -308,6 +326,22 @@ async function* tgiEvents(body: ReadableStream<Uint8Array>, response: Response):
   throw new MockServerError(response.status, { error: { message: 'The stream ended before its last event (the server closed the connection).', type: 'incomplete_generation', param: null, code: null } }, requestId);
 }
 
+/** Reads a Responses stream's events up to the one that ends the response; an `error` event throws. */
+async function* responseEvents(open: () => Promise<Answer<ReadableStream<Uint8Array> | null>>): AsyncGenerator<ResponseStreamEvent, void, undefined> {
+  const { data, error, response } = await open();
+  if (!response.ok || error !== undefined || !data) throw failure(response, error);
+  const requestId = response.headers.get('x-request-id');
+  for await (const text of sseData(data)) {
+    const event = JSON.parse(text) as ResponseStreamEvent;
+    if (event.type === 'error') {
+      throw new MockServerError(response.status, { error: { message: event.message, type: 'server_error', param: event.param, code: event.code } }, requestId);
+    }
+    yield event;
+    if (event.type === 'response.completed' || event.type === 'response.incomplete') return;
+  }
+  throw new MockServerError(response.status, { error: { message: 'The stream ended before its last event (the server closed the connection).', type: 'incomplete_generation', param: null, code: null } }, requestId);
+}
+
 /** A client for a mock server at `baseUrl` (such as `MockServer.url`). */
 export function createMockClient(baseUrl: string, options: Omit<ClientOptions, 'baseUrl'> = {}): MockClient {
   const api = createClient<paths>({ ...options, baseUrl });
@@ -370,6 +404,12 @@ export function createMockClient(baseUrl: string, options: Omit<ClientOptions, '
     createImage: async (body, o) => unwrap(await api.POST('/v1/images/generations', { ...init(o), body: { ...body, stream: false } })) as ImagesResponse,
     getImageFile: async (name, o) =>
       new Uint8Array(unwrap(await api.GET('/v1/images/files/{name}', { ...init(o), params: { path: { name } }, parseAs: 'arrayBuffer' }))),
+    // OpenAI Responses: the answer's type joins the JSON body and the stream's events; `stream: false` makes it the body.
+    createResponse: async (body, o) => unwrap(await api.POST('/v1/responses', { ...init(o), body: { ...body, stream: false } as ResponseRequest })) as ResponseObject,
+    streamResponse: (body, o = {}) =>
+      responseEvents(() => api.POST('/v1/responses', { ...sse(o), body: { ...body, stream: true } as ResponseRequest })),
+    getResponse: async (responseId, o) =>
+      unwrap(await api.GET('/v1/responses/{response_id}', { ...init(o), params: { path: { response_id: responseId } } })) as ResponseObject,
     // AIPerf's test fixtures.
     nimImageRetrieval: async (body, o) => unwrap(await api.POST('/v1/infer', { ...init(o), body })),
     solidoRagPrompt: async (body, o) => unwrap(await api.POST('/rag/api/prompt', { ...init(o), body })),

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT, postJson, readSse, startServer, type RunningServer } from './support/server.js';
-import { COMPLETION_CHUNK, loadOracle, type Oracle } from './support/openai.js';
+import { COMPLETION_CHUNK, loadOracle, type JsonObject, type Oracle } from './support/openai.js';
 
 const SPEC = path.join(ROOT, '..', 'shared', 'conformance', 'openai-openapi.yaml');
 const HAVE_SPEC = existsSync(SPEC);
@@ -391,5 +391,123 @@ describe('wire format conforms to OpenAI\'s OpenAPI description', { skip: HAVE_S
       body: 'hello',
     });
     oracle.validate('ErrorResponse', await json<object>(res, 415));
+  });
+});
+
+// ------------------------------------------------------------------------------------------- OpenAI Responses
+
+describe("Responses conform to OpenAI's OpenAPI description", { skip: HAVE_SPEC ? false : MISSING, timeout: 120_000 }, () => {
+  let oracle: Oracle;
+  let server: RunningServer;
+  const WEATHER = {
+    type: 'function',
+    name: 'get_weather',
+    parameters: { type: 'object', properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['c', 'f'] } }, required: ['city', 'unit'], additionalProperties: false },
+    strict: true,
+  };
+
+  before(async () => {
+    oracle = loadOracle();
+    server = await startServer(['--ttft', '0', '--itl', '0']);
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  const create = (body: Record<string, unknown>, headers: Record<string, string> = {}): Promise<Response> =>
+    postJson(`${server.url}/v1/responses`, { model: MODEL, input: 'The quick brown fox jumps over the lazy dog.', ...body }, headers);
+
+  /** OpenAI's component of each event type we send (ResponseStreamEvent is their union). */
+  const EVENT_SCHEMAS: Record<string, string> = {
+    'response.created': 'ResponseCreatedEvent',
+    'response.in_progress': 'ResponseInProgressEvent',
+    'response.completed': 'ResponseCompletedEvent',
+    'response.incomplete': 'ResponseIncompleteEvent',
+    'response.output_item.added': 'ResponseOutputItemAddedEvent',
+    'response.output_item.done': 'ResponseOutputItemDoneEvent',
+    'response.content_part.added': 'ResponseContentPartAddedEvent',
+    'response.content_part.done': 'ResponseContentPartDoneEvent',
+    'response.output_text.delta': 'ResponseTextDeltaEvent',
+    'response.output_text.done': 'ResponseTextDoneEvent',
+    'response.reasoning_summary_part.added': 'ResponseReasoningSummaryPartAddedEvent',
+    'response.reasoning_summary_part.done': 'ResponseReasoningSummaryPartDoneEvent',
+    'response.reasoning_summary_text.delta': 'ResponseReasoningSummaryTextDeltaEvent',
+    'response.reasoning_summary_text.done': 'ResponseReasoningSummaryTextDoneEvent',
+    'response.function_call_arguments.delta': 'ResponseFunctionCallArgumentsDeltaEvent',
+    'response.function_call_arguments.done': 'ResponseFunctionCallArgumentsDoneEvent',
+    error: 'ResponseErrorEvent',
+  };
+
+  /** Every event of a stream, each checked against OpenAI's schema of its type, their union, and its `event:` line. */
+  async function events(res: Response): Promise<JsonObject[]> {
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
+    const list = await readSse(res);
+    return list.map((e, i) => {
+      const data = JSON.parse(e.data) as JsonObject;
+      assert.equal(e.event, data['type'], 'the event: line names the event');
+      assert.equal(data['sequence_number'], i, 'sequence numbers count from 0 without gaps');
+      const component = EVENT_SCHEMAS[String(data['type'])];
+      assert.ok(component, `an event type OpenAI does not send: ${String(data['type'])}`);
+      oracle.validate(component, data);
+      oracle.validate('ResponseStreamEvent', data);
+      return data;
+    });
+  }
+
+  test('the oracle is not vacuous: it rejects events and responses OpenAI would never send', () => {
+    assert.ok(oracle.rejects('ResponseStreamEvent', { type: 'response.output_text.delta', item_id: 'msg_1', output_index: 0, content_index: 0, delta: 'x', sequence_number: 1 }), 'a delta without logprobs');
+    assert.ok(oracle.rejects('ResponseUsage', { input_tokens: 1, input_tokens_details: { cached_tokens: 0 }, output_tokens: 1, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 2 }));
+  });
+
+  test('a whole response, with instructions and reasoning: Response', async () => {
+    const body = await json<JsonObject>(await create({ instructions: 'Be terse.', reasoning: { effort: 'low' } }));
+    oracle.validate('Response', body);
+    assert.equal(body['status'], 'completed');
+  });
+
+  test('a whole response cut by max_output_tokens: Response, incomplete', async () => {
+    const body = await json<JsonObject>(await create({ max_output_tokens: 16, reasoning: { effort: 'low' } }));
+    oracle.validate('Response', body);
+    assert.deepEqual(body['incomplete_details'], { reason: 'max_output_tokens' });
+  });
+
+  test('a whole response with function calls, and a json_schema text: Response', async () => {
+    oracle.validate('Response', await json<JsonObject>(await create({ tools: [WEATHER], tool_choice: 'required' })));
+    const format = { type: 'json_schema', name: 'fox', schema: { type: 'object', properties: { n: { type: 'integer' } }, required: ['n'], additionalProperties: false }, strict: true };
+    oracle.validate('Response', await json<JsonObject>(await create({ text: { format } })));
+  });
+
+  test('a stream with reasoning: every event is a ResponseStreamEvent', async () => {
+    const list = await events(await create({ stream: true, reasoning: { effort: 'low' } }));
+    assert.equal(list.at(-1)!['type'], 'response.completed');
+    oracle.validate('Response', list.at(-1)!['response']);
+  });
+
+  test('a stream cut by max_output_tokens ends with response.incomplete', async () => {
+    const list = await events(await create({ stream: true, max_output_tokens: 16, reasoning: { effort: 'low' } }));
+    assert.equal(list.at(-1)!['type'], 'response.incomplete');
+  });
+
+  test('a stream of parallel function calls: every event is a ResponseStreamEvent', async () => {
+    const time = { type: 'function', name: 'get_time', parameters: { type: 'object', properties: {}, additionalProperties: false }, strict: true };
+    const list = await events(await create({ stream: true, input: 'get_weather and get_time, please', tools: [WEATHER, time] }));
+    assert.equal(list.filter((e) => e['type'] === 'response.function_call_arguments.done').length, 2);
+  });
+
+  test('an error mid-stream is an error event; a fault before it an ErrorResponse', async () => {
+    const list = await events(await create({ stream: true }, { 'x-mock-abort-after': '2' }));
+    assert.equal(list.at(-1)!['type'], 'error');
+    oracle.validate('ErrorResponse', await json<object>(await create({ stream: true }, { 'x-mock-error': '429' }), 429));
+  });
+
+  test('unknown previous_response_id (400) and GET of an unknown id (404): ErrorResponse', async () => {
+    oracle.validate('ErrorResponse', await json<object>(await create({ previous_response_id: 'resp_nope' }), 400));
+    oracle.validate('ErrorResponse', await json<object>(await fetch(`${server.url}/v1/responses/resp_nope`), 404));
+  });
+
+  test('GET of a stored response: Response', async () => {
+    const made = await json<JsonObject>(await create({}));
+    oracle.validate('Response', await json<JsonObject>(await fetch(`${server.url}/v1/responses/${String(made['id'])}`)));
   });
 });

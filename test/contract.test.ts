@@ -112,13 +112,29 @@ function calls(): Call[] {
   return out;
 }
 
-/** The URL path with every path parameter filled from its example. */
-function urlPath(c: Call): string {
-  return c.path.replace(/\{([^}]+)\}/g, (_m, name: string) => {
-    const param = (c.op.parameters ?? []).map((p, i) => deref(p, `${c.opPointer}/parameters/${i}`).node).find((p) => p.in === 'path' && p.name === name);
+/**
+ * The URL path with every path parameter filled from its example, or (`x-example-from`) from the answer to the
+ * first example of the operation that makes what the parameter names (a stored response's id).
+ */
+async function urlPath(c: Call, baseUrl: string): Promise<string> {
+  let out = c.path;
+  for (const [, name] of c.path.matchAll(/\{([^}]+)\}/g)) {
+    const param = (c.op.parameters ?? []).map((p, i) => deref(p, `${c.opPointer}/parameters/${i}`).node).find((p) => p.in === 'path' && p.name === name!);
     assert.ok(param?.example !== undefined, `${c.op.operationId}: path parameter ${name} needs an example`);
-    return encodeURIComponent(String(param.example));
-  });
+    const from = (param as { 'x-example-from'?: { operationId: string; field: string } })['x-example-from'];
+    const value = from ? await madeBy(from.operationId, from.field, baseUrl) : param.example;
+    out = out.replace(`{${name}}`, encodeURIComponent(String(value)));
+  }
+  return out;
+}
+
+/** A field of the JSON answer to the first example of an operation that takes a JSON body. */
+async function madeBy(operationId: string, field: string, baseUrl: string): Promise<Json> {
+  const maker = calls().find((x) => x.op.operationId === operationId && x.body !== undefined);
+  assert.ok(maker, `x-example-from: no example of ${operationId}`);
+  const res = await fetch(`${baseUrl}${maker.path}`, { method: maker.method.toUpperCase(), headers: { 'content-type': 'application/json' }, body: JSON.stringify(maker.body) });
+  assert.equal(res.status, 200, `x-example-from: ${operationId} answered ${res.status}`);
+  return ((await res.json()) as JsonObject)[field]!;
 }
 
 /**
@@ -166,7 +182,7 @@ describe('every operation of openapi.yaml, with every example, against the runni
       const headers: Record<string, string> = declaresRequestId ? { 'x-request-id': requestId } : {};
       const multipart = c.media === 'multipart/form-data';
       if (c.body !== undefined && !multipart) headers['content-type'] = 'application/json';
-      const res = await fetch(`${server.url}${urlPath(c)}`, {
+      const res = await fetch(`${server.url}${await urlPath(c, server.url)}`, {
         method: c.method.toUpperCase(),
         headers,
         ...(c.body !== undefined ? { body: multipart ? formOf(c) : JSON.stringify(c.body) } : {}),

@@ -8,12 +8,13 @@ import { chatEcho, chatPromptTokensAsync, lastUserText } from '../model/prompt.j
 import { jsonOutput } from '../model/jsonOutput.js';
 import { callTokens } from '../model/toolCall.js';
 import { chatToolCalls, toolCallFormat, type ChunkOf } from '../wire/chatTools.js';
+import { reasoningTokens } from '../model/reasoning.js';
 import { respond, type Format, type TokenKind } from './respond.js';
 import { LogprobModel, logprobKey } from '../model/logprobs.js';
 import { chatLogprobs, LogprobsFrame, type ChatLogprobsOf } from '../wire/chatLogprobs.js';
 import { tokenizerFor, type Deps, type OperationHandler } from './deps.js';
 import { toolCallMode } from './toolCallMode.js';
-import type { ChatChunk, ChatDelta, ChatRequest, ChatResponse, ReasoningEffort, Settings } from '../types.js';
+import type { ChatChunk, ChatDelta, ChatRequest, ChatResponse, Settings } from '../types.js';
 
 export const SYSTEM_FINGERPRINT = 'fp_aiperf_mock';
 
@@ -65,25 +66,6 @@ export default function createChatCompletion(deps: Deps): OperationHandler {
         : undefined;
     await respond(ctx, deps, generation, format, stream);
   };
-}
-
-/** Model families that reason by default when reasoning_by_model is on (the later AIPerf mock's rule). */
-const REASONING_FAMILY = /gpt-oss|qwen3|deepseek-r1/i;
-
-function reasoningTokens(effort: ReasoningEffort | undefined, s: Readonly<Settings>, model: string): number {
-  switch (effort) {
-    case 'none':
-      return 0;
-    case 'minimal':
-    case 'low':
-      return s.reasoning_tokens_low;
-    case 'medium':
-      return s.reasoning_tokens_medium;
-    case 'high':
-      return s.reasoning_tokens_high;
-    default:
-      return s.reasoning_by_model && s.reasoning_tokens === 0 && REASONING_FAMILY.test(model) ? s.reasoning_tokens_medium : s.reasoning_tokens;
-  }
 }
 
 function chatWire(id: string, created: number, model: string, reasoningField: Settings['reasoning_field'], logprobs?: ChatLogprobsOf): { format: Format; chunk: ChunkOf } {
