@@ -99,6 +99,9 @@ const HANDLERS: Record<keyof Operations, HandlerFactory> = {
   getVersion: later(() => import('./handlers/getVersion.js')),
   tokenize: later(() => import('./handlers/tokenize.js')),
   detokenize: later(() => import('./handlers/detokenize.js')),
+  // Anthropic's Messages API.
+  createMessage: later(() => import('./handlers/createMessage.js')),
+  countMessageTokens: later(() => import('./handlers/countMessageTokens.js')),
 };
 
 export async function createApp(deps: Deps): Promise<Koa<RequestState>> {
@@ -174,7 +177,8 @@ function errors(deps: Deps, shapeOf: (path: string) => ErrorShape) {
       const shape = shapeOf(ctx.path);
       ctx.status = shape.status?.(e) ?? e.status;
       ctx.set(e.headers);
-      answerJson(ctx, shape.body(e));
+      if (shape.headers) ctx.set(shape.headers(ctx.state.requestId));
+      answerJson(ctx, shape.body(e, ctx.state.requestId));
     }
   };
 }

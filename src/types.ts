@@ -101,3 +101,22 @@ export type TokenizeResponse = Schemas['TokenizeResponse'];
 export type DetokenizeRequest = Schemas['DetokenizeRequest'];
 export type DetokenizeResponse = Schemas['DetokenizeResponse'];
 export type VersionResponse = Schemas['VersionResponse'];
+
+// Anthropic Messages: the request, the message, its blocks, the stream's events and the error, in Anthropic's shapes.
+export type MessageRequest = Schemas['CreateMessageRequest'];
+export type CountMessageTokensRequest = Schemas['CountMessageTokensRequest'];
+export type MessageTokensCount = Schemas['MessageTokensCount'];
+export type MessageParam = Schemas['MessageParam'];
+export type MessageSystem = Schemas['MessageSystem'];
+export type MessageContentBlockParam = Schemas['MessageContentBlockParam'];
+export type MessageCacheControl = Schemas['MessageCacheControl'];
+export type MessageTool = Schemas['MessageTool'];
+export type MessageToolChoice = Schemas['MessageToolChoice'];
+export type Message = Schemas['Message'];
+export type MessageContentBlock = Schemas['MessageContentBlock'];
+export type MessageStopReason = Schemas['MessageStopReason'];
+export type MessageUsage = Schemas['MessageUsage'];
+export type MessageDeltaUsage = Schemas['MessageDeltaUsage'];
+export type MessageStreamEvent = Schemas['MessageStreamEvent'];
+export type ContentBlockDeltaEvent = Schemas['ContentBlockDeltaEvent'];
+export type AnthropicErrorResponse = Schemas['AnthropicErrorResponse'];

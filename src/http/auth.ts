@@ -38,11 +38,24 @@ const unauthorized = (header = 'Authorization'): ApiError =>
     'invalid_request_error',
   ).withHeaders({ 'www-authenticate': 'Bearer' });
 
+/**
+ * Anthropic's routes take the key as its clients send it: `x-api-key`, or `Authorization: Bearer` (its OAuth
+ * clients), whatever auth_header_name says; a wrong key is Anthropic's "invalid x-api-key".
+ */
+const ANTHROPIC_PATHS = /^\/v1\/messages(\/|$)/;
+
+function anthropicKeyOk(ctx: AppContext, key: string): boolean {
+  const given = apiKeyOf(ctx, 'x-api-key');
+  return sameKey(given !== '' ? given : bearer(ctx), key);
+}
+
 export async function requireKeys(ctx: AppContext, next: Next): Promise<void> {
   const s = ctx.state.settings;
   if (ctx.path === '/configure') {
     if (!s.configure) throw new ApiError(403, 'Run-time configuration is switched off on this server (--no-configure).', null, 'configure_disabled', 'permission_error');
     if (s.admin_key !== null && !sameKey(bearer(ctx), s.admin_key)) throw unauthorized();
+  } else if (s.api_key !== null && ANTHROPIC_PATHS.test(ctx.path)) {
+    if (!anthropicKeyOk(ctx, s.api_key)) throw new ApiError(401, 'invalid x-api-key', null, 'invalid_api_key', 'authentication_error');
   } else if (s.api_key !== null && !isServerPath(ctx.method, ctx.path) && !sameKey(apiKeyOf(ctx, s.auth_header_name), s.api_key)) {
     throw unauthorized(s.auth_header_name);
   }
