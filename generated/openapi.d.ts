@@ -4310,7 +4310,10 @@ export interface operations {
                 "X-Mock-Abort-After"?: components["parameters"]["MockAbortAfter"];
                 /** @description This request's `tool_call` mode (`auto`, `always`, `never`), or the name of one of its tools to call that tool whatever the rule picks (unless `tool_choice` is `none`). */
                 "X-Mock-Tool-Call"?: components["parameters"]["MockToolCall"];
-                /** @description The API version Anthropic's clients send (`2023-06-01`). */
+                /**
+                 * @description The API version Anthropic's clients send (`2023-06-01`).
+                 * @example 2023-06-01
+                 */
                 "anthropic-version": string;
                 /** @description Anthropic's beta features; accepted and ignored. */
                 "anthropic-beta"?: string;
@@ -4390,7 +4393,10 @@ export interface operations {
             header: {
                 /** @description Echoed in the response; one is made when absent. */
                 "X-Request-ID"?: components["parameters"]["RequestId"];
-                /** @description The API version Anthropic's clients send (`2023-06-01`). */
+                /**
+                 * @description The API version Anthropic's clients send (`2023-06-01`).
+                 * @example 2023-06-01
+                 */
                 "anthropic-version": string;
                 /** @description Anthropic's beta features; accepted and ignored. */
                 "anthropic-beta"?: string;
