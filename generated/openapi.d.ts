@@ -663,8 +663,9 @@ export interface paths {
          *     whose last turn returns `tool_result` blocks gets a text answer.
          *
          *     Prompt caching: each `cache_control` breakpoint (on a system block or a content block) marks the prefix
-         *     of the rendered prompt up to the end of that block. A prefix of at least 1,024 tokens (2,048 for a
-         *     model named `*haiku*`) is written to a simulated cache for its `ttl` (`5m` by default, or `1h`);
+         *     of the rendered prompt up to the end of that block (a breakpoint on a tool definition marks nothing:
+         *     tools are not part of the counted prompt). A prefix of at least 1,024 tokens (2,048 for a model named
+         *     `*haiku*`, 4,096 for `*opus-4-5*` and `*haiku-4-5*`) is written to a simulated cache for its `ttl` (`5m` by default, or `1h`);
          *     a later request whose prefix up to a breakpoint was written and has not expired reads it:
          *     `usage.cache_read_input_tokens` is the longest such prefix, `cache_creation_input_tokens` the tokens
          *     from there to the last cacheable breakpoint, and `input_tokens` the rest. The cache holds the hashes of
@@ -2531,8 +2532,11 @@ export interface components {
             cache_control?: components["schemas"]["MessageCacheControl"];
         };
         MessageThinkingConfig: {
-            /** @enum {string} */
-            type: "enabled" | "disabled";
+            /**
+             * @description `adaptive` (the model decides) thinks as `enabled` does, with no budget but `max_tokens`.
+             * @enum {string}
+             */
+            type: "enabled" | "disabled" | "adaptive";
             /** @description Required when enabled; less than `max_tokens`. */
             budget_tokens?: number;
         };

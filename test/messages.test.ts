@@ -253,6 +253,10 @@ describe('Anthropic Messages on the wire', { timeout: 120_000 }, () => {
     assert.deepEqual(kinds.slice(0, 4), ['message_start', 'content_block_start', 'ping', 'thinking_delta']);
     assert.deepEqual(kinds.slice(firstText - 3, firstText), ['signature_delta', 'content_block_stop', 'content_block_start']);
     assert.equal(kinds.filter((k) => k === 'thinking_delta').length, 256);
+    // adaptive thinking: the same thinking, without a budget.
+    const adaptive = await message({ max_tokens: 2000, thinking: { type: 'adaptive' }, messages: body.messages });
+    assert.deepEqual(adaptive.content.map((b) => b.type), ['thinking', 'text']);
+    assert.equal(adaptive.usage.output_tokens, 256 + 10);
     const signature = events.find((e) => (e['delta'] as { type?: string } | undefined)?.type === 'signature_delta')!['delta'] as { signature: string };
     assert.equal(signature.signature, m.content[0]!.signature);
   });
@@ -303,5 +307,29 @@ describe('Anthropic Messages with an API key', { timeout: 120_000 }, () => {
       const e = (await res.json()) as AnthropicError;
       assert.deepEqual([e.type, e.error.type, e.error.message], ['error', 'authentication_error', 'invalid x-api-key']);
     }
+  });
+});
+
+describe('Anthropic Messages under a full queue', { timeout: 120_000 }, () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer(['--ttft', '0', '--itl', '0', '--max-concurrency', '1', '--max-queue', '0']);
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  test('a request beyond max_concurrency and max_queue is rate_limit_error 429 with Retry-After', async () => {
+    const url = `${server.url}/v1/messages`;
+    const body = { model: MODEL, max_tokens: 8, messages: [{ role: 'user', content: PROMPT }] };
+    // One stream holds the only slot for two seconds before its first token.
+    const held = await postJson(url, { ...body, stream: true }, { ...VERSION, 'x-mock-ttft': '2000' });
+    assert.equal(held.status, 200);
+    const res = await postJson(url, body, VERSION);
+    assert.equal(res.status, 429);
+    assert.ok(res.headers.get('retry-after'));
+    const e = (await res.json()) as AnthropicError;
+    assert.deepEqual([e.type, e.error.type], ['error', 'rate_limit_error']);
+    await readSse(held);
   });
 });

@@ -60,17 +60,19 @@ export default function createMessage(deps: Deps): OperationHandler {
 }
 
 /**
- * Thinking tokens: none unless thinking is enabled; then the reasoning_tokens setting (reasoning_tokens_medium
- * when it is 0), at most budget_tokens. Anthropic's own checks: a budget, and one below max_tokens.
+ * Thinking tokens: none unless thinking is enabled (or adaptive); then the reasoning_tokens setting
+ * (reasoning_tokens_medium when it is 0), at most budget_tokens (max_tokens bounds them in the plan). Anthropic's own checks: a budget, and one below max_tokens.
  */
 function thinkingTokens(body: MessageRequest, s: Readonly<Settings>): number {
   const t = body.thinking;
+  const tokens = s.reasoning_tokens > 0 ? s.reasoning_tokens : s.reasoning_tokens_medium;
+  if (t?.type === 'adaptive') return tokens;
   if (t?.type !== 'enabled') return 0;
   if (t.budget_tokens === undefined) throw badRequest('thinking.budget_tokens: Field required', 'thinking.budget_tokens');
   if (t.budget_tokens >= body.max_tokens) {
     throw badRequest('`max_tokens` must be greater than `thinking.budget_tokens`.', 'max_tokens');
   }
-  return Math.min(t.budget_tokens, s.reasoning_tokens > 0 ? s.reasoning_tokens : s.reasoning_tokens_medium);
+  return Math.min(t.budget_tokens, tokens);
 }
 
 function choiceOf(c: MessageToolChoice | undefined, where: string): ToolChoice {
