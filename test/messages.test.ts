@@ -284,6 +284,11 @@ describe('Anthropic Messages on the wire', { timeout: 120_000 }, () => {
     assert.ok(hour.usage.cache_creation.ephemeral_1h_input_tokens >= 1024);
     const short = await message({ system: [{ type: 'text', text: 'Short.', cache_control: { type: 'ephemeral' } }], messages: [{ role: 'user', content: 'Q' }] });
     assert.equal(short.usage.cache_creation_input_tokens + short.usage.cache_read_input_tokens, 0);
+    // Anthropic's limit: four breakpoints.
+    const five = Array.from({ length: 5 }, (_, i) => ({ type: 'text', text: `Part ${i}.`, cache_control: { type: 'ephemeral' } }));
+    const refused = await post('/v1/messages', { model: MODEL, max_tokens: 8, system: five, messages: [{ role: 'user', content: 'Q' }] });
+    assert.equal(refused.status, 400);
+    assert.match(((await refused.json()) as AnthropicError).error.message, /maximum of 4 blocks with cache_control/);
   });
 });
 

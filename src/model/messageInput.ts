@@ -1,7 +1,7 @@
 // What the simulated model reads of an Anthropic Messages request: the chat messages its chat template sees
 // (system, then each turn's text, tool calls and tool results), the echo (the user turns' text), the inputs of
 // the tool-call rule, and where each cache_control breakpoint falls in the rendered prompt.
-import { badRequest } from '../http/errors.js';
+import { ApiError, badRequest } from '../http/errors.js';
 import type { ChatTemplateMessage, LoadedTokenizer } from './tokenizers.js';
 import type { Breakpoint, CacheTtl } from './promptCache.js';
 import type { MessageCacheControl, MessageContentBlockParam, MessageParam, MessageSystem } from '../types.js';
@@ -24,6 +24,9 @@ export interface MessageInput {
   readonly afterToolResult: boolean;
   readonly marks: readonly Mark[];
 }
+
+/** Anthropic's limit of cache_control blocks in one request (which also bounds the prefixes counted). */
+const MAX_BREAKPOINTS = 4;
 
 type Block = Exclude<MessageContentBlockParam, string>;
 
@@ -125,6 +128,9 @@ export function messageInput(system: MessageSystem | undefined, messages: readon
     }
   }
   flush();
+  if (marks.length > MAX_BREAKPOINTS) {
+    throw badRequest(`A maximum of ${MAX_BREAKPOINTS} blocks with cache_control may be provided. Found ${marks.length}.`);
+  }
   return { chat, echo: echo.join('\n'), lastUserText, afterToolResult, marks };
 }
 
@@ -146,8 +152,9 @@ export async function countInput(tokenizer: LoadedTokenizer, input: MessageInput
   try {
     tokens = await tokenizer.chatTokensAsync(input.chat);
     if (input.marks.length > 0) rendered = tokenizer.renderChat(input.chat);
-  } catch {
-    // A template's refusal of a message order: count the texts instead.
+  } catch (err) {
+    // The encode worker's failure fails the request; a template's refusal of a message order counts the texts.
+    if (err instanceof ApiError) throw err;
   }
   tokens ??= (await tokenizer.encodeAsync(joined)).length;
   if (input.marks.length === 0) return { tokens, breakpoints: [] };
