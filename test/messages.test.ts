@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { postJson, readSse, startServer, type RunningServer, type SseEvent } from './support/server.js';
+import { createMockClient, MockServerError } from '../src/client.js';
 
 const MODEL = 'Qwen/Qwen3-0.6B';
 const VERSION = { 'anthropic-version': '2023-06-01' };
@@ -289,6 +290,40 @@ describe('Anthropic Messages on the wire', { timeout: 120_000 }, () => {
     const refused = await post('/v1/messages', { model: MODEL, max_tokens: 8, system: five, messages: [{ role: 'user', content: 'Q' }] });
     assert.equal(refused.status, 400);
     assert.match(((await refused.json()) as AnthropicError).error.message, /maximum of 4 blocks with cache_control/);
+  });
+});
+
+describe('Anthropic Messages through the typed client', { timeout: 120_000 }, () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer(['--ttft', '0', '--itl', '0']);
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  test('createMessage, streamMessage and countMessageTokens send anthropic-version and read the answers', async () => {
+    const client = createMockClient(server.url);
+    const params = { model: MODEL, max_tokens: 64, messages: [{ role: 'user' as const, content: PROMPT }] };
+    const whole = await client.createMessage(params);
+    assert.deepEqual(whole.content, [{ type: 'text', text: PROMPT }]);
+    const types: string[] = [];
+    let text = '';
+    for await (const e of client.streamMessage(params)) {
+      types.push(e.type);
+      if (e.type === 'content_block_delta' && e.delta.type === 'text_delta') text += e.delta.text;
+    }
+    assert.equal(text, PROMPT);
+    assert.equal(types.at(-1), 'message_stop');
+    assert.equal((await client.countMessageTokens({ model: MODEL, messages: params.messages })).input_tokens, whole.usage.input_tokens);
+    await assert.rejects(client.createMessage({ ...params, max_tokens: 0 }), (err: unknown) => err instanceof MockServerError && err.status === 400 && err.type === 'invalid_request_error');
+    const cut = client.streamMessage(params, { headers: { 'x-mock-abort-after': '2' } });
+    await assert.rejects(
+      (async () => {
+        for await (const _ of cut);
+      })(),
+      (err: unknown) => err instanceof MockServerError && err.type === 'api_error',
+    );
   });
 });
 
