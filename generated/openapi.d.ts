@@ -2543,8 +2543,13 @@ export interface components {
         MessageTool: {
             name: string;
             description?: string;
-            /** @description The JSON Schema of the tool's input. */
-            input_schema: Record<string, never>;
+            /** @description The JSON Schema of the tool's input, an object. */
+            input_schema: {
+                /** @enum {string} */
+                type: "object";
+            } & {
+                [key: string]: unknown;
+            };
             cache_control?: components["schemas"]["MessageCacheControl"];
         };
         MessageToolChoice: {
