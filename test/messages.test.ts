@@ -341,11 +341,15 @@ describe('Anthropic Messages with an API key', { timeout: 120_000 }, () => {
     const url = `${server.url}/v1/messages`;
     assert.equal((await postJson(url, body, { ...VERSION, 'x-api-key': 'sk-ant-test' })).status, 200);
     assert.equal((await postJson(url, body, { ...VERSION, authorization: 'Bearer sk-ant-test' })).status, 200);
-    for (const headers of [{ ...VERSION, 'x-api-key': 'wrong' }, VERSION]) {
+    const cases: Array<[Record<string, string>, string]> = [
+      [{ ...VERSION, 'x-api-key': 'wrong' }, 'invalid x-api-key'],
+      [VERSION, 'x-api-key header is required'],
+    ];
+    for (const [headers, message] of cases) {
       const res = await postJson(url, body, headers);
       assert.equal(res.status, 401);
       const e = (await res.json()) as AnthropicError;
-      assert.deepEqual([e.type, e.error.type, e.error.message], ['error', 'authentication_error', 'invalid x-api-key']);
+      assert.deepEqual([e.type, e.error.type, e.error.message], ['error', 'authentication_error', message]);
     }
   });
 });
