@@ -668,7 +668,8 @@ export interface paths {
          *     `*haiku*`, 4,096 for `*opus-4-5*` and `*haiku-4-5*`) is written to a simulated cache for its `ttl` (`5m` by default, or `1h`);
          *     a later request whose prefix up to a breakpoint was written and has not expired reads it:
          *     `usage.cache_read_input_tokens` is the longest such prefix, `cache_creation_input_tokens` the tokens
-         *     from there to the last cacheable breakpoint, and `input_tokens` the rest. The cache holds the hashes of
+         *     from there to the last cacheable breakpoint, and `input_tokens` the rest; `ttft_per_input_token` counts
+         *     only the tokens not read from the cache (a read prefix is not prefilled again). The cache holds the hashes of
          *     at most 4,096 prefixes per server process (the least recently used go first).
          *
          *     Streaming (`stream: true`) sends Anthropic's events, each as `event:` and `data:` lines:

@@ -354,6 +354,33 @@ describe('Anthropic Messages with an API key', { timeout: 120_000 }, () => {
   });
 });
 
+describe('Anthropic Messages prefill with a prompt cache', { timeout: 120_000 }, () => {
+  let server: RunningServer;
+  before(async () => {
+    server = await startServer(['--ttft', '0', '--itl', '0', '--ttft-per-input-token', '1']);
+  });
+  after(async () => {
+    await server?.stop();
+  });
+
+  test('a prefix read from the cache is not prefilled again: ttft_per_input_token counts the uncached tokens', async () => {
+    const long = Array.from({ length: 120 }, (_, i) => `Rule ${i}: answer briefly and cite the handbook section ${i}.`).join('\n');
+    const body = { model: MODEL, max_tokens: 4, system: [{ type: 'text', text: long, cache_control: { type: 'ephemeral' } }], messages: [{ role: 'user', content: 'Q?' }] };
+    const timed = async (): Promise<[number, Message]> => {
+      const t0 = performance.now();
+      const res = await postJson(`${server.url}/v1/messages`, body, VERSION);
+      const m = (await res.json()) as Message;
+      return [performance.now() - t0, m];
+    };
+    const [cold, written] = await timed();
+    const [warm, read] = await timed();
+    assert.ok(written.usage.cache_creation_input_tokens >= 1024 && read.usage.cache_read_input_tokens === written.usage.cache_creation_input_tokens);
+    // At 1 ms per prefilled token, the cold request waits its whole prompt (> 1 s), the warm one its few uncached tokens.
+    assert.ok(cold >= written.usage.cache_creation_input_tokens, `cold ${cold.toFixed(0)} ms`);
+    assert.ok(warm < cold / 2, `warm ${warm.toFixed(0)} ms, cold ${cold.toFixed(0)} ms`);
+  });
+});
+
 describe('Anthropic Messages under a full queue', { timeout: 120_000 }, () => {
   let server: RunningServer;
   before(async () => {

@@ -42,19 +42,21 @@ export default function createMessage(deps: Deps): OperationHandler {
       tokenizer,
     );
     const id = randomId('msg_');
+    const cached = counted.breakpoints.length > 0 ? cache.use(body.model, counted.breakpoints) : NO_CACHE_USE;
     const format = messageFormat({
       id,
       model: body.model,
       requestId: ctx.state.requestId,
       promptTokens: counted.tokens,
-      cache: counted.breakpoints.length > 0 ? cache.use(body.model, counted.breakpoints) : NO_CACHE_USE,
+      cache: cached,
       finish: one.finishReason,
       stopSequence: stop && one.finishReason === 'stop' ? stop.sequence : null,
       thinking: one.reasoning > 0,
       signature: thinkingSignature(`${body.model}\u0000${input.echo}\u0000${one.reasoning}`),
       ...(tokens && { calls: { calls, ids: calls.map(() => randomId('toolu_')), tokens } }),
     });
-    const generation = { model: body.model, plans: [one], pieces: tokenizer.pieces, promptTokens: counted.tokens };
+    // A cache read skips the prefill of its prefix: ttft_per_input_token counts the rest only.
+    const generation = { model: body.model, plans: [one], pieces: tokenizer.pieces, promptTokens: counted.tokens, prefillTokens: counted.tokens - cached.read };
     await respond(ctx, deps, generation, format, body.stream === true ? { includeUsage: false, continuousUsage: false } : undefined);
   };
 }
