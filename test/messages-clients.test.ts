@@ -1,11 +1,11 @@
 // Real Anthropic clients against the real server: @anthropic-ai/sdk 1.14.0 (messages.create,
 // messages.stream().finalMessage(), countTokens, tool use, thinking, its error classes), the AI SDK 6 with
-// @ai-sdk/anthropic 3.0.140 (generateText with tools, streamObject), and the Python `anthropic` package
+// @ai-sdk/anthropic 3.0.140 (generateText with tools, streamText, streamObject), and the Python `anthropic` package
 // (test/python-clients/messages.py). They must parse our answers as they parse Anthropic's.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
-import { generateText, streamObject, tool } from 'ai';
+import { generateText, streamObject, streamText, tool } from 'ai';
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { z } from 'zod';
 import { startServer, type RunningServer } from './support/server.js';
@@ -106,7 +106,7 @@ describe('Anthropic clients parse our Messages answers', { timeout: 120_000 }, (
     await assert.rejects(client().messages.stream({ model: MODEL, max_tokens: 64, messages: [{ role: 'user', content: PROMPT }] }, { headers: { 'x-mock-abort-after': '2' } }).finalMessage(), /cut on purpose/);
   });
 
-  test('AI SDK (@ai-sdk/anthropic): generateText with a tool, and streamObject', async () => {
+  test('AI SDK (@ai-sdk/anthropic): generateText with a tool, streamText and streamObject', async () => {
     const anthropic = createAnthropic({ baseURL: `${server.url}/v1`, apiKey: 'test' });
     const result = await generateText({
       model: anthropic(MODEL),
@@ -126,6 +126,16 @@ describe('Anthropic clients parse our Messages answers', { timeout: 120_000 }, (
     assert.equal(typeof input.city, 'string');
     assert.equal(result.toolResults[0]!.output, `Sunny in ${input.city}.`);
     assert.ok(result.usage.inputTokens! > 0 && result.usage.outputTokens! > 0);
+
+    // Text, streamed: the deltas join to the echo, and the usage is the server's.
+    const streamed = streamText({ model: anthropic(MODEL), prompt: PROMPT, maxOutputTokens: 256 });
+    let text = '';
+    for await (const delta of streamed.textStream) text += delta;
+    assert.equal(text, PROMPT);
+    assert.equal(await streamed.finishReason, 'stop');
+    const usage = await streamed.usage;
+    const counted = await client().messages.countTokens({ model: MODEL, messages: [{ role: 'user', content: PROMPT }] });
+    assert.equal(usage.inputTokens, counted.input_tokens);
 
     const schema = z.object({ title: z.string(), year: z.number().int().min(1900).max(2100), tags: z.array(z.string()) });
     const { partialObjectStream, object } = streamObject({ model: anthropic(MODEL), schema, prompt: 'A film, as JSON.' });
