@@ -759,6 +759,80 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Echo the user turns as an Anthropic message
+         * @description Anthropic's Messages API. The text is the echo of the user turns (their text blocks and tool results,
+         *     joined by newlines) in the model's real tokens, on the same latency model, queue, fault injection,
+         *     `X-Mock-*` headers and metrics as chat. `max_tokens` (required) caps the output, thinking included;
+         *     `stop_sequences` cut the echo before the first occurrence of any of them (`stop_reason: stop_sequence`).
+         *     `usage.input_tokens` counts the chat template's render of `system` and `messages`, as
+         *     `/v1/messages/count_tokens` does (tool definitions are not counted).
+         *
+         *     `thinking: {type: enabled, budget_tokens}` puts a `thinking` block first: `reasoning_tokens` tokens
+         *     (`reasoning_tokens_medium` when that setting is 0), at most `budget_tokens`, with a deterministic
+         *     `signature`. With `tools`, the answer calls tools by the rule of the `tool_call` setting (`tool_choice`
+         *     `auto`, `any`, `tool` and `none`; `disable_parallel_tool_use` calls one tool at most): `tool_use` blocks
+         *     whose `input` is valid against the tool's `input_schema`, and `stop_reason: tool_use`; a conversation
+         *     whose last turn returns `tool_result` blocks gets a text answer.
+         *
+         *     Prompt caching: each `cache_control` breakpoint (on a system block or a content block) marks the prefix
+         *     of the rendered prompt up to the end of that block (a breakpoint on a tool definition marks nothing:
+         *     tools are not part of the counted prompt). A prefix of at least 1,024 tokens (2,048 for a model named
+         *     `*haiku*`, 4,096 for `*opus-4-5*` and `*haiku-4-5*`) is written to a simulated cache for its `ttl` (`5m` by default, or `1h`);
+         *     a later request whose prefix up to a breakpoint was written and has not expired reads it:
+         *     `usage.cache_read_input_tokens` is the longest such prefix, `cache_creation_input_tokens` the tokens
+         *     from there to the last cacheable breakpoint, and `input_tokens` the rest; `ttft_per_input_token` counts
+         *     only the tokens not read from the cache (a read prefix is not prefilled again). The cache holds the hashes of
+         *     at most 4,096 prefixes per server process (the least recently used go first).
+         *
+         *     Streaming (`stream: true`) sends Anthropic's events, each as `event:` and `data:` lines:
+         *     `message_start`, then per content block `content_block_start`, `content_block_delta` events
+         *     (`thinking_delta` and a closing `signature_delta`, `text_delta`, or `input_json_delta`) and
+         *     `content_block_stop`; a `ping` after the first block's start; then `message_delta` (`stop_reason`,
+         *     cumulative `usage`) and `message_stop`. An error after the 200 is an `event: error`.
+         *
+         *     Requests need an `anthropic-version` header; when the server has an `api_key` it is read from
+         *     `x-api-key` (or `Authorization: Bearer`). Errors are Anthropic's `{type: error, error: {type, message},
+         *     request_id}`. Image and document blocks are refused with a 400.
+         */
+        post: operations["createMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/messages/count_tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Count the input tokens of a message request
+         * @description The `input_tokens` that `POST /v1/messages` would report for the same `system` and `messages` without
+         *     prompt caching: the chat template's render in the model's real tokenizer. Answered at once, outside
+         *     the queue and the latency model.
+         */
+        post: operations["countMessageTokens"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/configure": {
         parameters: {
             query?: never;
@@ -3039,6 +3113,248 @@ export interface components {
                 };
             };
         };
+        /** @description Anthropic's Messages request. Fields beyond these (metadata, container, ...) are accepted and ignored. */
+        CreateMessageRequest: {
+            /** @description The model; its tokenizer is used when it was preloaded, else the fallback tokenizer. */
+            model: string;
+            messages: components["schemas"]["MessageParam"][];
+            /** @description The most output tokens, thinking included. */
+            max_tokens: number;
+            system?: components["schemas"]["MessageSystem"];
+            stop_sequences?: string[];
+            /** @default false */
+            stream: boolean;
+            temperature?: number;
+            top_p?: number;
+            top_k?: number;
+            metadata?: Record<string, never>;
+            thinking?: components["schemas"]["MessageThinkingConfig"];
+            tools?: components["schemas"]["MessageTool"][];
+            tool_choice?: components["schemas"]["MessageToolChoice"];
+            /** @enum {string} */
+            service_tier?: "auto" | "standard_only";
+        };
+        /** @description The input fields of a Messages request; the others are accepted and ignored. */
+        CountMessageTokensRequest: {
+            model: string;
+            messages: components["schemas"]["MessageParam"][];
+            system?: components["schemas"]["MessageSystem"];
+            thinking?: components["schemas"]["MessageThinkingConfig"];
+            tools?: components["schemas"]["MessageTool"][];
+            tool_choice?: components["schemas"]["MessageToolChoice"];
+        };
+        MessageTokensCount: {
+            input_tokens: number;
+        };
+        /** @description The system prompt, as a string or as text blocks. */
+        MessageSystem: string | components["schemas"]["MessageTextBlockParam"][];
+        MessageParam: {
+            /** @enum {string} */
+            role: "user" | "assistant";
+            content: string | components["schemas"]["MessageContentBlockParam"][];
+        };
+        MessageCacheControl: {
+            /** @enum {string} */
+            type: "ephemeral";
+            /**
+             * @default 5m
+             * @enum {string}
+             */
+            ttl: "5m" | "1h";
+        };
+        /** @description A block of a turn. `image`, `document` and other kinds are accepted by the contract and refused by the server (400). */
+        MessageContentBlockParam: components["schemas"]["MessageTextBlockParam"] | components["schemas"]["MessageToolUseBlockParam"] | components["schemas"]["MessageToolResultBlockParam"] | components["schemas"]["MessageThinkingBlockParam"] | components["schemas"]["MessageOtherBlockParam"];
+        MessageTextBlockParam: {
+            /** @enum {string} */
+            type: "text";
+            text: string;
+            cache_control?: components["schemas"]["MessageCacheControl"];
+        };
+        MessageToolUseBlockParam: {
+            /** @enum {string} */
+            type: "tool_use";
+            id: string;
+            name: string;
+            input: {
+                [key: string]: unknown;
+            };
+            cache_control?: components["schemas"]["MessageCacheControl"];
+        };
+        MessageToolResultBlockParam: {
+            /** @enum {string} */
+            type: "tool_result";
+            tool_use_id: string;
+            content?: string | components["schemas"]["MessageContentBlockParam"][];
+            is_error?: boolean;
+            cache_control?: components["schemas"]["MessageCacheControl"];
+        };
+        MessageThinkingBlockParam: {
+            /** @enum {string} */
+            type: "thinking" | "redacted_thinking";
+            thinking?: string;
+            signature?: string;
+            data?: string;
+        };
+        MessageOtherBlockParam: {
+            type: string;
+            cache_control?: components["schemas"]["MessageCacheControl"];
+        };
+        MessageThinkingConfig: {
+            /**
+             * @description `adaptive` (the model decides) thinks as `enabled` does, with no budget but `max_tokens`.
+             * @enum {string}
+             */
+            type: "enabled" | "disabled" | "adaptive";
+            /** @description Required when enabled; less than `max_tokens`. */
+            budget_tokens?: number;
+        };
+        MessageTool: {
+            name: string;
+            description?: string;
+            /** @description The JSON Schema of the tool's input, an object. */
+            input_schema: {
+                /** @enum {string} */
+                type: "object";
+            } & {
+                [key: string]: unknown;
+            };
+            cache_control?: components["schemas"]["MessageCacheControl"];
+        };
+        MessageToolChoice: {
+            /** @enum {string} */
+            type: "auto" | "any" | "tool" | "none";
+            /** @description The tool to call (type `tool`). */
+            name?: string;
+            /** @default false */
+            disable_parallel_tool_use: boolean;
+        };
+        Message: {
+            /** @description `msg_` and 24 hex digits. */
+            id: string;
+            /** @enum {string} */
+            type: "message";
+            /** @enum {string} */
+            role: "assistant";
+            model: string;
+            content: components["schemas"]["MessageContentBlock"][];
+            stop_reason: components["schemas"]["MessageStopReason"] | null;
+            stop_sequence: string | null;
+            usage: components["schemas"]["MessageUsage"];
+        };
+        /** @enum {string} */
+        MessageStopReason: "end_turn" | "max_tokens" | "stop_sequence" | "tool_use";
+        MessageContentBlock: components["schemas"]["MessageTextBlock"] | components["schemas"]["MessageThinkingBlock"] | components["schemas"]["MessageToolUseBlock"];
+        MessageTextBlock: {
+            /** @enum {string} */
+            type: "text";
+            text: string;
+        };
+        MessageThinkingBlock: {
+            /** @enum {string} */
+            type: "thinking";
+            thinking: string;
+            signature: string;
+        };
+        MessageToolUseBlock: {
+            /** @enum {string} */
+            type: "tool_use";
+            /** @description `toolu_` and 24 hex digits. */
+            id: string;
+            name: string;
+            /** @description Valid against the tool's input_schema (empty while a stream opens the block). */
+            input: {
+                [key: string]: unknown;
+            };
+        };
+        MessageUsage: {
+            /** @description The prompt's tokens neither read from nor written to the cache. */
+            input_tokens: number;
+            output_tokens: number;
+            cache_creation_input_tokens: number;
+            cache_read_input_tokens: number;
+            cache_creation: {
+                ephemeral_5m_input_tokens: number;
+                ephemeral_1h_input_tokens: number;
+            };
+            /** @enum {string} */
+            service_tier: "standard";
+        };
+        /** @description Cumulative over the whole message. */
+        MessageDeltaUsage: {
+            input_tokens: number;
+            output_tokens: number;
+            cache_creation_input_tokens: number;
+            cache_read_input_tokens: number;
+        };
+        /** @description One event of a Messages stream: the SSE `event:` line names its `type`. */
+        MessageStreamEvent: components["schemas"]["MessageStartEvent"] | components["schemas"]["ContentBlockStartEvent"] | components["schemas"]["MessagePingEvent"] | components["schemas"]["ContentBlockDeltaEvent"] | components["schemas"]["ContentBlockStopEvent"] | components["schemas"]["MessageDeltaEvent"] | components["schemas"]["MessageStopEvent"] | components["schemas"]["AnthropicErrorResponse"];
+        MessageStartEvent: {
+            /** @enum {string} */
+            type: "message_start";
+            /** @description With empty content, null stop_reason and output_tokens 0. */
+            message: components["schemas"]["Message"];
+        };
+        ContentBlockStartEvent: {
+            /** @enum {string} */
+            type: "content_block_start";
+            index: number;
+            content_block: components["schemas"]["MessageContentBlock"];
+        };
+        MessagePingEvent: {
+            /** @enum {string} */
+            type: "ping";
+        };
+        ContentBlockDeltaEvent: {
+            /** @enum {string} */
+            type: "content_block_delta";
+            index: number;
+            delta: {
+                /** @enum {string} */
+                type: "text_delta";
+                text: string;
+            } | {
+                /** @enum {string} */
+                type: "thinking_delta";
+                thinking: string;
+            } | {
+                /** @enum {string} */
+                type: "signature_delta";
+                signature: string;
+            } | {
+                /** @enum {string} */
+                type: "input_json_delta";
+                partial_json: string;
+            };
+        };
+        ContentBlockStopEvent: {
+            /** @enum {string} */
+            type: "content_block_stop";
+            index: number;
+        };
+        MessageDeltaEvent: {
+            /** @enum {string} */
+            type: "message_delta";
+            delta: {
+                stop_reason: components["schemas"]["MessageStopReason"];
+                stop_sequence: string | null;
+            };
+            usage: components["schemas"]["MessageDeltaUsage"];
+        };
+        MessageStopEvent: {
+            /** @enum {string} */
+            type: "message_stop";
+        };
+        AnthropicErrorResponse: {
+            /** @enum {string} */
+            type: "error";
+            error: {
+                /** @enum {string} */
+                type: "invalid_request_error" | "authentication_error" | "permission_error" | "not_found_error" | "request_too_large" | "rate_limit_error" | "api_error" | "overloaded_error";
+                message: string;
+            };
+            /** @description The request's id (the `request-id` header). */
+            request_id: string | null;
+        };
     };
     responses: {
         /** @description The server requires a key and the request's `Authorization Bearer` does not carry it. */
@@ -3234,6 +3550,29 @@ export interface components {
                  *     }
                  */
                 "application/json": components["schemas"]["TgiErrorResponse"];
+            };
+        };
+        /**
+         * @description An error in Anthropic's shape, its `error.type` by status: 400 `invalid_request_error`, 401
+         *     `authentication_error`, 403 `permission_error`, 404 `not_found_error`, 413 `request_too_large`, 429
+         *     `rate_limit_error` (Retry-After), 500 `api_error`, 503 and 529 `overloaded_error`.
+         */
+        AnthropicError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "error",
+                 *       "error": {
+                 *         "type": "invalid_request_error",
+                 *         "message": "max_tokens: Field required"
+                 *       },
+                 *       "request_id": "req-3f2a9c"
+                 *     }
+                 */
+                "application/json": components["schemas"]["AnthropicErrorResponse"];
             };
         };
     };
@@ -4966,6 +5305,155 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
             503: components["responses"]["ServiceUnavailable"];
             default: components["responses"]["Error"];
+        };
+    };
+    createMessage: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Echoed in the response; one is made when absent. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+                /** @description Answer this request with this error (see `error_types`), for deterministic tests. */
+                "X-Mock-Error"?: components["parameters"]["MockError"];
+                /** @description This request's time to first token in milliseconds, instead of the latency model's. */
+                "X-Mock-TTFT"?: components["parameters"]["MockTtft"];
+                /** @description This request's inter-token latency in milliseconds, without jitter or load. */
+                "X-Mock-ITL"?: components["parameters"]["MockItl"];
+                /** @description Cut this stream after this many tokens, as `stream_abort_mode` says. */
+                "X-Mock-Abort-After"?: components["parameters"]["MockAbortAfter"];
+                /** @description This request's `tool_call` mode (`auto`, `always`, `never`), or the name of one of its tools to call that tool whatever the rule picks (unless `tool_choice` is `none`). */
+                "X-Mock-Tool-Call"?: components["parameters"]["MockToolCall"];
+                /**
+                 * @description The API version Anthropic's clients send (`2023-06-01`).
+                 * @example 2023-06-01
+                 */
+                "anthropic-version": string;
+                /** @description Anthropic's beta features; accepted and ignored. */
+                "anthropic-beta"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateMessageRequest"];
+            };
+        };
+        responses: {
+            /** @description The message, whole (JSON) or as a stream of Anthropic's events (SSE: `event:` and `data:` lines; the stream ends with `message_stop`). */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    /** @description The request's id, as Anthropic names the header. */
+                    "request-id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "msg_01a2b3c4d5e6f7a8b9c0d1e2",
+                     *       "type": "message",
+                     *       "role": "assistant",
+                     *       "model": "Qwen/Qwen3-0.6B",
+                     *       "content": [
+                     *         {
+                     *           "type": "text",
+                     *           "text": "Hello, Claude!"
+                     *         }
+                     *       ],
+                     *       "stop_reason": "end_turn",
+                     *       "stop_sequence": null,
+                     *       "usage": {
+                     *         "input_tokens": 19,
+                     *         "output_tokens": 4,
+                     *         "cache_creation_input_tokens": 0,
+                     *         "cache_read_input_tokens": 0,
+                     *         "cache_creation": {
+                     *           "ephemeral_5m_input_tokens": 0,
+                     *           "ephemeral_1h_input_tokens": 0
+                     *         },
+                     *         "service_tier": "standard"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Message"];
+                    /**
+                     * @example {
+                     *       "type": "content_block_delta",
+                     *       "index": 0,
+                     *       "delta": {
+                     *         "type": "text_delta",
+                     *         "text": "Hello"
+                     *       }
+                     *     }
+                     */
+                    "text/event-stream": components["schemas"]["MessageStreamEvent"];
+                };
+            };
+            400: components["responses"]["AnthropicError"];
+            401: components["responses"]["AnthropicError"];
+            404: components["responses"]["AnthropicError"];
+            413: components["responses"]["AnthropicError"];
+            429: components["responses"]["AnthropicError"];
+            500: components["responses"]["AnthropicError"];
+            503: components["responses"]["AnthropicError"];
+            default: components["responses"]["AnthropicError"];
+        };
+    };
+    countMessageTokens: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description Echoed in the response; one is made when absent. */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+                /**
+                 * @description The API version Anthropic's clients send (`2023-06-01`).
+                 * @example 2023-06-01
+                 */
+                "anthropic-version": string;
+                /** @description Anthropic's beta features; accepted and ignored. */
+                "anthropic-beta"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "model": "Qwen/Qwen3-0.6B",
+                 *       "system": "You are terse.",
+                 *       "messages": [
+                 *         {
+                 *           "role": "user",
+                 *           "content": "Hello, Claude!"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["CountMessageTokensRequest"];
+            };
+        };
+        responses: {
+            /** @description The input tokens. */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "input_tokens": 19
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessageTokensCount"];
+                };
+            };
+            400: components["responses"]["AnthropicError"];
+            401: components["responses"]["AnthropicError"];
+            404: components["responses"]["AnthropicError"];
+            default: components["responses"]["AnthropicError"];
         };
     };
     configure: {

@@ -105,6 +105,9 @@ const HANDLERS: Record<keyof Operations, HandlerFactory> = {
   // vLLM's run-time LoRA adapter routes.
   loadLoraAdapter: later(() => import('./handlers/loadLoraAdapter.js')),
   unloadLoraAdapter: later(() => import('./handlers/unloadLoraAdapter.js')),
+  // Anthropic's Messages API.
+  createMessage: later(() => import('./handlers/createMessage.js')),
+  countMessageTokens: later(() => import('./handlers/countMessageTokens.js')),
 };
 
 export async function createApp(deps: Deps): Promise<Koa<RequestState>> {
@@ -180,7 +183,8 @@ function errors(deps: Deps, shapeOf: (path: string) => ErrorShape) {
       const shape = shapeOf(ctx.path);
       ctx.status = shape.status?.(e) ?? e.status;
       ctx.set(e.headers);
-      answerJson(ctx, shape.body(e));
+      if (shape.headers) ctx.set(shape.headers(ctx.state.requestId));
+      answerJson(ctx, shape.body(e, ctx.state.requestId));
     }
   };
 }

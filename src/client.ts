@@ -57,6 +57,11 @@ import type {
   ResponseRequest,
   ResponseObject,
   ResponseStreamEvent,
+  Message,
+  MessageRequest,
+  MessageStreamEvent,
+  CountMessageTokensRequest,
+  MessageTokensCount,
 } from './types.js';
 
 export type { ChatChunk, ChatRequest, ChatResponse, CompletionChunk, CompletionRequest, CompletionResponse, ErrorBody } from './types.js';
@@ -112,6 +117,12 @@ function toForm(fields: Record<string, unknown>): FormData {
   }
   return form;
 }
+
+// Anthropic Messages: answered whole (`stream` absent or false), or as events by streamMessage.
+export type MessageParams = Omit<MessageRequest, 'stream'> & { stream?: false };
+export type { Message, MessageRequest, MessageStreamEvent, CountMessageTokensRequest, MessageTokensCount } from './types.js';
+/** The `anthropic-version` the client sends unless a call's headers carry one. */
+export const ANTHROPIC_VERSION = '2023-06-01';
 
 /** Per call: an abort signal and extra headers (such as `X-Request-ID`). */
 export interface CallOptions {
@@ -247,6 +258,16 @@ export interface MockClient extends OperationMethods {
   streamResponse(body: ResponseStreamParams, options?: CallOptions): AsyncIterable<ResponseStreamEvent>;
   /** GET /v1/responses/{response_id}: a response the server stored. */
   getResponse(responseId: string, options?: CallOptions): Promise<ResponseObject>;
+  // Anthropic Messages (the client sends `anthropic-version: 2023-06-01` unless the call's headers set one).
+  /** POST /v1/messages, answered whole. */
+  createMessage(body: MessageParams, options?: CallOptions): Promise<Message>;
+  /**
+   * POST /v1/messages with `stream: true`, as typed events up to `message_stop`; an `error` event (or a stream
+   * cut before `message_stop`) throws MockServerError.
+   */
+  streamMessage(body: MessageParams, options?: CallOptions): AsyncIterable<MessageStreamEvent>;
+  /** POST /v1/messages/count_tokens. */
+  countMessageTokens(body: CountMessageTokensRequest, options?: CallOptions): Promise<MessageTokensCount>;
   /** The underlying openapi-fetch client, for the whole response (`{ data, error, response }`). */
   readonly api: Client<paths>;
 }
@@ -342,11 +363,32 @@ async function* responseEvents(open: () => Promise<Answer<ReadableStream<Uint8Ar
   throw new MockServerError(response.status, { error: { message: 'The stream ended before its last event (the server closed the connection).', type: 'incomplete_generation', param: null, code: null } }, requestId);
 }
 
+/** Reads a Messages stream's events up to `message_stop`; an `error` event throws with Anthropic's error type. */
+async function* messageEvents(open: () => Promise<Answer<ReadableStream<Uint8Array> | null>>): AsyncGenerator<MessageStreamEvent, void, undefined> {
+  const { data, error, response } = await open();
+  if (!response.ok || error !== undefined || !data) throw failure(response, error);
+  const requestId = response.headers.get('x-request-id');
+  for await (const text of sseData(data)) {
+    const event = JSON.parse(text) as MessageStreamEvent;
+    if (event.type === 'error') {
+      throw new MockServerError(response.status, { error: { message: event.error.message, type: event.error.type, param: null, code: null } }, requestId);
+    }
+    yield event;
+    if (event.type === 'message_stop') return;
+  }
+  throw new MockServerError(response.status, { error: { message: 'The stream ended before message_stop (the server closed the connection).', type: 'api_error', param: null, code: null } }, requestId);
+}
+
 /** A client for a mock server at `baseUrl` (such as `MockServer.url`). */
 export function createMockClient(baseUrl: string, options: Omit<ClientOptions, 'baseUrl'> = {}): MockClient {
   const api = createClient<paths>({ ...options, baseUrl });
   const init = (o: CallOptions = {}) => ({ ...(o.signal ? { signal: o.signal } : {}), headers: o.headers ?? {} });
   const sse = (o: CallOptions) => ({ ...init(o), headers: { accept: 'text/event-stream', ...o.headers }, parseAs: 'stream' as const });
+  const anthropic = <T extends { headers: Record<string, string> }>(r: T) => ({
+    ...r,
+    headers: { 'anthropic-version': ANTHROPIC_VERSION, ...r.headers },
+    params: { header: { 'anthropic-version': r.headers['anthropic-version'] ?? ANTHROPIC_VERSION } },
+  });
   return {
     api,
     // openapi-fetch's response typing drops properties whose type is only `null` (`logprobs`, `refusal`): the
@@ -423,6 +465,12 @@ export function createMockClient(baseUrl: string, options: Omit<ClientOptions, '
           bodySerializer: (b) => toForm(b as unknown as Record<string, unknown>),
         }),
       ) as TranscriptionJson | TranscriptionVerboseJson,
+    // Anthropic Messages.
+    createMessage: async (body, o = {}) =>
+      unwrap(await api.POST('/v1/messages', { ...anthropic(init(o)), body: { ...body, stream: false } })) as Message,
+    streamMessage: (body, o = {}) =>
+      messageEvents(() => api.POST('/v1/messages', { ...anthropic(sse(o)), body: { ...body, stream: true } })),
+    countMessageTokens: async (body, o = {}) => unwrap(await api.POST('/v1/messages/count_tokens', { ...anthropic(init(o)), body })),
     createImageEdit: async (body, o) =>
       unwrap(
         await api.POST('/v1/images/edits', {

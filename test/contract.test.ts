@@ -180,6 +180,11 @@ describe('every operation of openapi.yaml, with every example, against the runni
       const declaresRequestId = (c.op.parameters ?? []).some((p) => deref(p, '').node.name.toLowerCase() === 'x-request-id');
       const requestId = `contract-${c.op.operationId}`;
       const headers: Record<string, string> = declaresRequestId ? { 'x-request-id': requestId } : {};
+      // A required header (Anthropic's anthropic-version) goes with its example.
+      for (const p of c.op.parameters ?? []) {
+        const param = deref(p, '').node as { name: string; in?: string; required?: boolean; example?: Json };
+        if (param.in === 'header' && param.required === true && param.example !== undefined) headers[param.name.toLowerCase()] = String(param.example);
+      }
       const multipart = c.media === 'multipart/form-data';
       if (c.body !== undefined && !multipart) headers['content-type'] = 'application/json';
       const res = await fetch(`${server.url}${await urlPath(c, server.url)}`, {

@@ -74,6 +74,8 @@ export interface Generation {
   readonly plans: readonly OutputPlan[];
   readonly pieces: TokenPieces;
   readonly promptTokens: number;
+  /** Prompt tokens the model computes before its first token, where fewer than all (a prompt cache's read skips its prefix). */
+  readonly prefillTokens?: number;
   /** Characters of prompt text that the answer repeats before its output, over all choices (completions' echo). */
   readonly echoed?: number;
 }
@@ -374,7 +376,7 @@ async function generate(
   const count = frameCount(g);
   const p = pace(s, {
     start: admitted.start,
-    promptTokens: g.promptTokens,
+    promptTokens: g.prefillTokens ?? g.promptTokens,
     count,
     random,
     running: () => deps.admission.running,

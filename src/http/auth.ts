@@ -38,11 +38,25 @@ const unauthorized = (header = 'Authorization'): ApiError =>
     'invalid_request_error',
   ).withHeaders({ 'www-authenticate': 'Bearer' });
 
+/**
+ * Anthropic's routes take the key as its clients send it: `x-api-key`, or `Authorization: Bearer` (its OAuth
+ * clients), whatever auth_header_name says; Anthropic's words for a missing key and a wrong one.
+ */
+const ANTHROPIC_PATHS = /^\/v1\/messages(\/|$)/;
+
+function checkAnthropicKey(ctx: AppContext, key: string): void {
+  const given = apiKeyOf(ctx, 'x-api-key') || bearer(ctx);
+  if (given === '') throw new ApiError(401, 'x-api-key header is required', null, 'invalid_api_key', 'authentication_error');
+  if (!sameKey(given, key)) throw new ApiError(401, 'invalid x-api-key', null, 'invalid_api_key', 'authentication_error');
+}
+
 export async function requireKeys(ctx: AppContext, next: Next): Promise<void> {
   const s = ctx.state.settings;
   if (ctx.path === '/configure') {
     if (!s.configure) throw new ApiError(403, 'Run-time configuration is switched off on this server (--no-configure).', null, 'configure_disabled', 'permission_error');
     if (s.admin_key !== null && !sameKey(bearer(ctx), s.admin_key)) throw unauthorized();
+  } else if (s.api_key !== null && ANTHROPIC_PATHS.test(ctx.path)) {
+    checkAnthropicKey(ctx, s.api_key);
   } else if (s.api_key !== null && !isServerPath(ctx.method, ctx.path) && !sameKey(apiKeyOf(ctx, s.auth_header_name), s.api_key)) {
     throw unauthorized(s.auth_header_name);
   }

@@ -2,14 +2,17 @@
 // code); an operation's `x-error-shape` in openapi.yaml names the shape its errors are written in, and the
 // status a request refused by the contract's schema gets (OpenAI and Cohere say 400, FastAPI and axum 422).
 import { ApiError } from './errors.js';
+import type { AnthropicErrorResponse } from '../types.js';
 
-export type ErrorShapeName = 'openai' | 'tei' | 'cohere' | 'nim' | 'tgi';
+export type ErrorShapeName = 'openai' | 'tei' | 'cohere' | 'nim' | 'tgi' | 'anthropic';
 
 export interface ErrorShape {
   /** The error for a request that the contract's schema refuses (a field missing, mistyped or out of range). */
   invalid(message: string, param: string | null): ApiError;
-  /** The JSON body of an error answered on this shape's routes. */
-  body(e: ApiError): object;
+  /** The JSON body of an error answered on this shape's routes; `requestId` is the request's X-Request-ID. */
+  body(e: ApiError, requestId?: string): object;
+  /** Headers this API sends with every error (Anthropic's `request-id`). */
+  headers?(requestId: string): Record<string, string>;
   /** The status this API answers the error with, where it differs from the error's own (TGI's 424). */
   status?(e: ApiError): number;
 }
@@ -35,6 +38,31 @@ const TGI_TYPE_BY_STATUS: Readonly<Record<number, string>> = { 400: 'validation'
 function tgiType(e: ApiError): string {
   if (typeof e.code === 'string' && Object.hasOwn(TGI_KINDS, e.code)) return e.code;
   return TGI_TYPE_BY_STATUS[e.status] ?? (e.status >= 500 ? 'generation' : 'validation');
+}
+
+/** Anthropic's error types, each going with one status; the others follow from the status. */
+const ANTHROPIC_TYPE_BY_STATUS: Readonly<Record<number, AnthropicErrorType>> = {
+  400: 'invalid_request_error',
+  401: 'authentication_error',
+  403: 'permission_error',
+  404: 'not_found_error',
+  413: 'request_too_large',
+  429: 'rate_limit_error',
+  500: 'api_error',
+  503: 'overloaded_error',
+  529: 'overloaded_error',
+};
+
+export type AnthropicErrorType = AnthropicErrorResponse['error']['type'];
+
+/** The `error.type` Anthropic gives an error of this status. */
+export function anthropicErrorType(status: number): AnthropicErrorType {
+  return ANTHROPIC_TYPE_BY_STATUS[status] ?? (status >= 500 ? 'api_error' : 'invalid_request_error');
+}
+
+/** Anthropic's error body, also the data of a stream's `event: error`. */
+export function anthropicErrorBody(e: ApiError, requestId?: string): AnthropicErrorResponse {
+  return { type: 'error', error: { type: anthropicErrorType(e.status), message: e.message }, request_id: requestId ?? null };
 }
 
 export const ERROR_SHAPES: Readonly<Record<ErrorShapeName, ErrorShape>> = {
@@ -77,6 +105,14 @@ export const ERROR_SHAPES: Readonly<Record<ErrorShapeName, ErrorShape>> = {
   nim: {
     invalid: (message, param) => new ApiError(422, message, param),
     body: (e) => ({ object: 'error', message: e.message, detail: {}, type: e.type }),
+  },
+  // Anthropic's `{type: "error", error: {type, message}, request_id}`, the type by status (see above); a body
+  // the contract refuses is its 400 invalid_request_error.
+  anthropic: {
+    invalid: (message, param) =>
+      new ApiError(400, param === 'anthropic-version' ? 'anthropic-version: header is required' : message.replace(/: is required$/, ': Field required'), param),
+    body: anthropicErrorBody,
+    headers: (requestId) => ({ 'request-id': requestId }),
   },
 };
 
