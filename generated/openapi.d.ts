@@ -1255,6 +1255,21 @@ export interface components {
          * @default 5
          */
         ImageRetrievalPerImageLatency: number;
+        /**
+         * @description Simulates the KV cache of a loaded engine (one per server process) for chat and text completions: kv_cache_tokens split into floor(kv_cache_tokens / block_size) blocks. A running request holds ceil((prompt + generated so far) / block_size) blocks (prompt and output tokens over all its choices; a non-streamed answer holds its whole output's from its admission). A request is admitted only when its prompt's blocks are free: until then it waits in the FIFO admission queue (max_queue), and the wait adds to its time to first token. A prompt whose blocks exceed the whole cache is refused with a 400. vllm:kv_cache_usage_perc is then the blocks held over all blocks. Off, nothing waits for blocks.
+         * @default false
+         */
+        EnableKvCache: boolean;
+        /**
+         * @description Tokens per KV-cache block (vLLM's --block-size), when enable_kv_cache is on.
+         * @default 16
+         */
+        BlockSize: number;
+        /**
+         * @description With enable_kv_cache: when a running stream needs a block and none is free, the newest running stream is preempted as vLLM's recompute preemption does (until the block fits; it may be the stream itself): its blocks and its concurrency slot are freed, its stream pauses, and it waits at the head of the queue for the blocks of its prompt and of the tokens it sent; admitted again, its next token comes after ttft + ttft_per_input_token × (prompt + sent tokens), and it goes on at its pace. Each counts in vllm:num_preemptions_total. Non-streamed answers are never preempted. Off, a running request's growth is never refused (the cache may run over; new requests still wait for their prompt's blocks).
+         * @default false
+         */
+        EnablePreemption: boolean;
         /** @description Every setting in force. */
         Settings: {
             port: components["schemas"]["Port"];
@@ -1327,6 +1342,9 @@ export interface components {
             image_generation_latency: components["schemas"]["ImageGenerationLatency"];
             image_retrieval_base_latency: components["schemas"]["ImageRetrievalBaseLatency"];
             image_retrieval_per_image_latency: components["schemas"]["ImageRetrievalPerImageLatency"];
+            enable_kv_cache: components["schemas"]["EnableKvCache"];
+            block_size: components["schemas"]["BlockSize"];
+            enable_preemption: components["schemas"]["EnablePreemption"];
         };
         /** @description The settings to change; any subset. Unknown fields are rejected. */
         ConfigureRequest: {
@@ -1376,6 +1394,8 @@ export interface components {
             auth_header_name?: components["schemas"]["AuthHeaderName"];
             reasoning_by_model?: components["schemas"]["ReasoningByModel"];
             tool_call?: components["schemas"]["ToolCallMode"];
+            enable_kv_cache?: components["schemas"]["EnableKvCache"];
+            enable_preemption?: components["schemas"]["EnablePreemption"];
         };
         ConfigureResponse: {
             /** @constant */
@@ -4051,7 +4071,10 @@ export interface operations {
                      *         "dcgm_auto_load": true,
                      *         "image_generation_latency": 100,
                      *         "image_retrieval_base_latency": 10,
-                     *         "image_retrieval_per_image_latency": 5
+                     *         "image_retrieval_per_image_latency": 5,
+                     *         "enable_kv_cache": false,
+                     *         "block_size": 16,
+                     *         "enable_preemption": false
                      *       }
                      *     }
                      */
@@ -4149,7 +4172,10 @@ export interface operations {
                      *         "dcgm_auto_load": true,
                      *         "image_generation_latency": 100,
                      *         "image_retrieval_base_latency": 10,
-                     *         "image_retrieval_per_image_latency": 5
+                     *         "image_retrieval_per_image_latency": 5,
+                     *         "enable_kv_cache": false,
+                     *         "block_size": 16,
+                     *         "enable_preemption": false
                      *       },
                      *       "tokenizers": {
                      *         "loaded": [
@@ -4516,7 +4542,10 @@ export interface operations {
                      *         "dcgm_auto_load": true,
                      *         "image_generation_latency": 100,
                      *         "image_retrieval_base_latency": 10,
-                     *         "image_retrieval_per_image_latency": 5
+                     *         "image_retrieval_per_image_latency": 5,
+                     *         "enable_kv_cache": false,
+                     *         "block_size": 16,
+                     *         "enable_preemption": false
                      *       }
                      *     }
                      */

@@ -7,6 +7,7 @@ import { defaultSettings, SettingsStore, validateSettings } from './settings.js'
 import { applyHere, reconfigure } from './handlers/configure.js';
 import { connectWorker, type WorkerLink } from './cluster.js';
 import { Admission } from './model/admission.js';
+import { KvCache } from './model/kvCache.js';
 import { InFlight } from './http/inflight.js';
 import { WorkSlices } from './model/timing.js';
 import { EncodeWorker } from './model/encodeWorker.js';
@@ -84,6 +85,7 @@ export async function serve(settings: Settings, opts: ServeOptions = {}): Promis
   });
   const admission = new Admission(() => store.current);
   store.onChange(() => admission.recheck());
+  const kv = new KvCache(() => store.current, () => admission.recheck());
   let loaded = false;
   let delayed = true;
   let delayTimer: NodeJS.Timeout | undefined;
@@ -104,6 +106,7 @@ export async function serve(settings: Settings, opts: ServeOptions = {}): Promis
     startedAt: Math.floor(Date.now() / 1000),
     metrics: new Metrics(() => store.current),
     admission,
+    kv,
     ready: () => loaded && delayed && !stopping,
     delayReadiness,
     inflight: new InFlight(),

@@ -83,6 +83,10 @@ export const SETTINGS: readonly SettingSpec[] = [
   spec('image_generation_latency', 'number'),
   spec('image_retrieval_base_latency', 'number'),
   spec('image_retrieval_per_image_latency', 'number'),
+  // The engine model: a KV cache of kv_cache_tokens in blocks (vLLM's --block-size), and its preemption.
+  spec('enable_kv_cache', 'boolean'),
+  spec('block_size', 'integer'),
+  spec('enable_preemption', 'boolean'),
 ];
 
 /**

@@ -24,6 +24,10 @@ export const SCALARS = [
   'stop',
   'length',
   'abort',
+  /** KV-cache blocks the running requests hold, when the engine model's KV cache is on (enable_kv_cache). */
+  'kvBlocks',
+  /** Requests preempted to free KV-cache blocks (enable_preemption). */
+  'preemptions',
 ] as const;
 
 export type Scalar = (typeof SCALARS)[number];
@@ -42,6 +46,8 @@ export class Cell {
   stop = 0;
   length = 0;
   abort = 0;
+  kvBlocks = 0;
+  preemptions = 0;
   /** Requests answered with an error, by "status code" (e.g. "503 service_unavailable"). */
   readonly failures = new Map<string, number>();
   readonly hist: Record<Quantity, Hist>;

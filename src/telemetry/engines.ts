@@ -1,7 +1,8 @@
 // The engines' metrics pages, each with the names, types and labels its real server exports, all computed
 // from the same measured counts (telemetry/cell.ts). A model's requests are shown as one engine serving that
 // model, with a KV cache of kv_cache_tokens tokens: the tokens its running requests hold (prompt plus what
-// they generated so far) over that capacity. Prefix caching, preemption and speculative decoding are not
+// they generated so far) over that capacity; with the engine model's KV cache on (enable_kv_cache), vLLM's
+// usage is its blocks held and its preemptions are counted. Prefix caching and speculative decoding are not
 // simulated: their counters are honest zeros.
 import { AIPERF, DYNAMO, SGLANG, TRTLLM, VLLM } from './buckets.js';
 import { groupBy, type Cell, type Snapshot } from './cell.js';
@@ -11,6 +12,11 @@ export interface PageInput {
   snapshot: Snapshot;
   /** kv_cache_tokens: the KV cache of each model's engine, in tokens. */
   kvCapacity: number;
+  /**
+   * The blocks of the engine model's KV cache, when it is on (enable_kv_cache): vLLM's usage and preemptions
+   * then come from it; undefined when off.
+   */
+  kvBlocks?: number | undefined;
   /** Tokens sent per second over the last dcgm_window_sec, by model. */
   tokensPerSecond: ReadonlyMap<string, number>;
   /** Seconds since the server started. */
@@ -40,8 +46,13 @@ export function writeVllm(page: Exposition, input: PageInput): void {
   };
   each('vllm:num_requests_running', 'Requests generating now.', 'gauge', (c) => c.running);
   each('vllm:num_requests_waiting', 'Requests waiting in the queue.', 'gauge', (c) => c.waiting);
-  each('vllm:kv_cache_usage_perc', 'KV-cache usage: the tokens running requests hold over kv_cache_tokens (1 is full).', 'gauge', (c) => usage(c, input.kvCapacity));
-  each('vllm:num_preemptions_total', 'Preemptions (none: the mock never evicts a request).', 'counter', () => 0);
+  const blocks = input.kvBlocks;
+  if (blocks === undefined) {
+    each('vllm:kv_cache_usage_perc', 'KV-cache usage: the tokens running requests hold over kv_cache_tokens (1 is full).', 'gauge', (c) => usage(c, input.kvCapacity));
+  } else {
+    each('vllm:kv_cache_usage_perc', 'KV-cache usage: the blocks running requests hold over all blocks (1 is full).', 'gauge', (c) => Math.min(1, Math.max(0, c.kvBlocks) / Math.max(1, blocks)));
+  }
+  each('vllm:num_preemptions_total', 'Requests preempted to free KV-cache blocks (enable_preemption).', 'counter', (c) => c.preemptions);
   each('vllm:prompt_tokens_total', 'Prompt tokens of the requests that began generating.', 'counter', (c) => c.promptTokens);
   each('vllm:generation_tokens_total', 'Tokens sent.', 'counter', (c) => c.generationTokens);
   page.family('vllm:request_success_total', 'Requests that finished, by finish reason.', 'counter', () => {

@@ -43,7 +43,14 @@ async function measure(deps: Deps): Promise<Measured> {
   for (const [model, c] of groupBy(snapshot.cells, (c) => c.model)) tokens.set(model, c.generationTokens);
   const rates = stateOf(deps).rates.observe(snapshot.busy, tokens, s.dcgm_window_sec);
   return {
-    input: { snapshot, kvCapacity: s.kv_cache_tokens, tokensPerSecond: rates.tokensPerSecond, uptime: Math.max(0, Date.now() / 1000 - deps.startedAt) },
+    input: {
+      snapshot,
+      kvCapacity: s.kv_cache_tokens,
+      // With the KV cache on, each process has its own: the pages read the blocks held over all of theirs.
+      kvBlocks: s.enable_kv_cache ? Math.floor(s.kv_cache_tokens / s.block_size) * (deps.clusterMetrics ? Math.max(1, s.workers) : 1) : undefined,
+      tokensPerSecond: rates.tokensPerSecond,
+      uptime: Math.max(0, Date.now() / 1000 - deps.startedAt),
+    },
     load: rates.load,
   };
 }
