@@ -1270,6 +1270,11 @@ export interface components {
          * @default false
          */
         EnablePreemption: boolean;
+        /**
+         * @description Simulates vLLM's automatic prefix caching for chat and text completions: a prompt's token ids (a chat's template text, encoded) are cut into full blocks of block_size, each named by a hash chained on its parent's; blocks stay cached after their request ends, the least recently used evicted beyond floor(kv_cache_tokens / block_size) blocks. A prompt's cached tokens are its longest run of cached blocks from the start within its first prompt − 1 tokens, looked up at admission; its time to first token is then ttft + ttft_per_input_token × (prompt − cached). usage.prompt_tokens_details.cached_tokens tells them, and vllm:prefix_cache_hits_total counts them. Works with or without enable_kv_cache.
+         * @default false
+         */
+        EnablePrefixCaching: boolean;
         /** @description Every setting in force. */
         Settings: {
             port: components["schemas"]["Port"];
@@ -1345,6 +1350,7 @@ export interface components {
             enable_kv_cache: components["schemas"]["EnableKvCache"];
             block_size: components["schemas"]["BlockSize"];
             enable_preemption: components["schemas"]["EnablePreemption"];
+            enable_prefix_caching: components["schemas"]["EnablePrefixCaching"];
         };
         /** @description The settings to change; any subset. Unknown fields are rejected. */
         ConfigureRequest: {
@@ -1396,6 +1402,7 @@ export interface components {
             tool_call?: components["schemas"]["ToolCallMode"];
             enable_kv_cache?: components["schemas"]["EnableKvCache"];
             enable_preemption?: components["schemas"]["EnablePreemption"];
+            enable_prefix_caching?: components["schemas"]["EnablePrefixCaching"];
         };
         ConfigureResponse: {
             /** @constant */
@@ -1532,6 +1539,11 @@ export interface components {
             total_tokens: number;
             completion_tokens_details?: {
                 reasoning_tokens: number;
+            };
+            /** @description Present while enable_prefix_caching is on. */
+            prompt_tokens_details?: {
+                /** @description Prompt tokens served from the prefix cache (a multiple of block_size). */
+                cached_tokens: number;
             };
         };
         ChatCompletionMessage: {
@@ -4074,7 +4086,8 @@ export interface operations {
                      *         "image_retrieval_per_image_latency": 5,
                      *         "enable_kv_cache": false,
                      *         "block_size": 16,
-                     *         "enable_preemption": false
+                     *         "enable_preemption": false,
+                     *         "enable_prefix_caching": false
                      *       }
                      *     }
                      */
@@ -4175,7 +4188,8 @@ export interface operations {
                      *         "image_retrieval_per_image_latency": 5,
                      *         "enable_kv_cache": false,
                      *         "block_size": 16,
-                     *         "enable_preemption": false
+                     *         "enable_preemption": false,
+                     *         "enable_prefix_caching": false
                      *       },
                      *       "tokenizers": {
                      *         "loaded": [
@@ -4545,7 +4559,8 @@ export interface operations {
                      *         "image_retrieval_per_image_latency": 5,
                      *         "enable_kv_cache": false,
                      *         "block_size": 16,
-                     *         "enable_preemption": false
+                     *         "enable_preemption": false,
+                     *         "enable_prefix_caching": false
                      *       }
                      *     }
                      */

@@ -8,6 +8,7 @@ import { applyHere, reconfigure } from './handlers/configure.js';
 import { connectWorker, type WorkerLink } from './cluster.js';
 import { Admission } from './model/admission.js';
 import { KvCache } from './model/kvCache.js';
+import { PrefixCache } from './model/prefixCache.js';
 import { InFlight } from './http/inflight.js';
 import { WorkSlices } from './model/timing.js';
 import { EncodeWorker } from './model/encodeWorker.js';
@@ -107,6 +108,7 @@ export async function serve(settings: Settings, opts: ServeOptions = {}): Promis
     metrics: new Metrics(() => store.current),
     admission,
     kv,
+    prefix: new PrefixCache(() => store.current),
     ready: () => loaded && delayed && !stopping,
     delayReadiness,
     inflight: new InFlight(),

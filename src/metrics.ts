@@ -146,6 +146,11 @@ export class RequestMetrics {
     this.c.kvBlocks += delta;
   }
 
+  /** `tokens` prompt tokens were found in the prefix cache (enable_prefix_caching). */
+  prefixHits(tokens: number): void {
+    this.c.prefixHits += tokens;
+  }
+
   /** Preempted (enable_preemption): the request waits again, as vLLM counts it, until it is `resumed`. */
   preempted(): void {
     if (this.#state !== 'running') return;

@@ -87,6 +87,7 @@ export const SETTINGS: readonly SettingSpec[] = [
   spec('enable_kv_cache', 'boolean'),
   spec('block_size', 'integer'),
   spec('enable_preemption', 'boolean'),
+  spec('enable_prefix_caching', 'boolean'),
 ];
 
 /**

@@ -4,7 +4,7 @@ import { badRequest } from '../http/errors.js';
 import { randomId } from '../http/request.js';
 import { plan } from '../model/generation.js';
 import { fitContext } from '../model/contextWindow.js';
-import { chatEcho, chatPromptTokensAsync } from '../model/prompt.js';
+import { chatEcho, chatPromptIdsAsync, chatPromptTokensAsync } from '../model/prompt.js';
 import { respond, type Format, type TokenKind } from './respond.js';
 import { tokenizerFor, type Deps, type OperationHandler } from './deps.js';
 import type { ChatChunk, ChatDelta, ChatRequest, ChatResponse, ReasoningEffort, Settings } from '../types.js';
@@ -38,6 +38,8 @@ export default function createChatCompletion(deps: Deps): OperationHandler {
       plans: Array.from({ length: body.n ?? 1 }, () => one),
       pieces: tokenizer.pieces,
       promptTokens,
+      // Only the prefix cache reads the ids: the template's text is encoded then, and never otherwise.
+      promptIds: async () => [await chatPromptIdsAsync(tokenizer, body.messages, echo)],
     };
     const format = chatFormat(randomId('chatcmpl-'), Math.floor(Date.now() / 1000), body.model, settings.reasoning_field);
     const stream =

@@ -51,6 +51,7 @@ export default function createCompletion(deps: Deps): OperationHandler {
       pieces: tokenizer.pieces,
       promptTokens: prompts.reduce((sum, p) => sum + p.ids.length, 0),
       echoed: echoed?.reduce((sum, text) => sum + text.length, 0),
+      promptIds: () => Promise.resolve(prompts.map((p) => p.ids)),
     };
     const format = textFormat(randomId('cmpl-'), Math.floor(Date.now() / 1000), body.model, echoed);
     const stream =

@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Admission } from '../model/admission.js';
 import type { KvCache } from '../model/kvCache.js';
+import type { PrefixCache } from '../model/prefixCache.js';
 import type { InFlight } from '../http/inflight.js';
 import type { WorkSlices } from '../model/timing.js';
 import type { EncodeWorker } from '../model/encodeWorker.js';
@@ -24,6 +25,8 @@ export interface Deps {
   admission: Admission;
   /** The engine model's KV cache (used only while enable_kv_cache is on). */
   kv: KvCache;
+  /** The engine model's prefix cache (used only while enable_prefix_caching is on). */
+  prefix: PrefixCache;
   /** Time slices of inference work, so /health and I/O are served under overload. */
   slices: WorkSlices;
   /** Where large prompts are tokenized and large JSON bodies parsed, off the event loop. */

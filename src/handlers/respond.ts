@@ -74,6 +74,10 @@ export interface Generation {
   readonly promptTokens: number;
   /** Characters of prompt text that the answer repeats before its output, over all choices (completions' echo). */
   readonly echoed?: number;
+  /** Each prompt's token ids as the model sees them: asked for only while prefix caching is on. */
+  readonly promptIds?: () => Promise<ReadonlyArray<readonly number[]>>;
+  /** Prompt tokens found in the prefix cache (set at admission while prefix caching is on): told in the usage. */
+  readonly cachedTokens?: number;
 }
 
 export interface StreamOptions {
@@ -97,7 +101,7 @@ function finalUsage(g: Generation): Usage {
     completion += totalTokens(p);
     reasoning += p.reasoning;
   }
-  return usage(g.promptTokens, completion, reasoning);
+  return usage(g.promptTokens, completion, reasoning, g.cachedTokens);
 }
 
 /** Per choice: one decoder for reasoning and one for content, so a character never spans the two. */
@@ -341,7 +345,7 @@ async function admit(ctx: AppContext, deps: Deps, metrics: RequestMetrics, promp
 async function generate(
   ctx: AppContext,
   deps: Deps,
-  g: Generation,
+  asked: Generation,
   format: Format,
   stream: StreamOptions | undefined,
   random: Random,
@@ -350,6 +354,9 @@ async function generate(
   onEnd: (end: () => void) => void,
 ): Promise<void> {
   const s = ctx.state.settings;
+  let g = asked;
+  // Prefix caching: the prompt's ids are built (chat: the template's text encoded) only while it is on.
+  const ids = s.enable_prefix_caching && g.promptIds ? await g.promptIds() : undefined;
   // The KV cache (enable_kv_cache): the prompt's blocks are a condition of admission; a stream may be
   // preempted later (`preempt` is set once it runs), a whole answer never is.
   let preempt: () => void = () => undefined;
@@ -363,10 +370,18 @@ async function generate(
         admitted.release();
       }
     : admitted.release;
+  if (ids) {
+    // Looked up when the request is scheduled, as vLLM's scheduler does; the hit is prefill not paid.
+    let cached = 0;
+    for (const one of ids) cached += deps.prefix.lookup(g.model, one);
+    cached = Math.min(cached, g.promptTokens);
+    metrics.prefixHits(cached);
+    g = { ...g, cachedTokens: cached };
+  }
   const count = frameCount(g);
   const p = pace(s, {
     start: admitted.start,
-    promptTokens: g.promptTokens,
+    promptTokens: g.promptTokens - (g.cachedTokens ?? 0),
     count,
     random,
     running: () => deps.admission.running,
@@ -600,7 +615,7 @@ function respondStream(
               }
             }
             const text = id !== null ? decoders[c]![kind].push(id) : '';
-            const running = opts.continuousUsage ? usage(g.promptTokens, completion, reasoning) : undefined;
+            const running = opts.continuousUsage ? usage(g.promptTokens, completion, reasoning, g.cachedTokens) : undefined;
             out += format.token(c, k, kind, id, text, finish, running);
           }
         }

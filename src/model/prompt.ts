@@ -48,6 +48,20 @@ export async function chatPromptTokensAsync(tokenizer: LoadedTokenizer, messages
   }
 }
 
+/**
+ * The prompt's token ids as the model sees them (the chat template's text, encoded), for the prefix cache:
+ * built only when it is on. Without a template, or when it refuses the messages, the echo's ids.
+ */
+export async function chatPromptIdsAsync(tokenizer: LoadedTokenizer, messages: readonly ChatMessage[], echo: readonly number[]): Promise<readonly number[]> {
+  let text: string | undefined;
+  try {
+    text = tokenizer.renderChat(templateMessages(messages));
+  } catch {
+    text = undefined;
+  }
+  return text === undefined ? echo : tokenizer.encodeAsync(text);
+}
+
 function templateMessages(messages: readonly ChatMessage[]): ChatTemplateMessage[] {
   return messages.map((m) => ({ role: m.role, content: messageText(m) }));
 }

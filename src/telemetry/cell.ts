@@ -28,6 +28,8 @@ export const SCALARS = [
   'kvBlocks',
   /** Requests preempted to free KV-cache blocks (enable_preemption). */
   'preemptions',
+  /** Prompt tokens found in the prefix cache (enable_prefix_caching). */
+  'prefixHits',
 ] as const;
 
 export type Scalar = (typeof SCALARS)[number];
@@ -48,6 +50,7 @@ export class Cell {
   abort = 0;
   kvBlocks = 0;
   preemptions = 0;
+  prefixHits = 0;
   /** Requests answered with an error, by "status code" (e.g. "503 service_unavailable"). */
   readonly failures = new Map<string, number>();
   readonly hist: Record<Quantity, Hist>;

@@ -2,8 +2,8 @@
 // from the same measured counts (telemetry/cell.ts). A model's requests are shown as one engine serving that
 // model, with a KV cache of kv_cache_tokens tokens: the tokens its running requests hold (prompt plus what
 // they generated so far) over that capacity; with the engine model's KV cache on (enable_kv_cache), vLLM's
-// usage is its blocks held and its preemptions are counted. Prefix caching and speculative decoding are not
-// simulated: their counters are honest zeros.
+// usage is its blocks held and its preemptions are counted, and with enable_prefix_caching its prefix-cache
+// hits. Speculative decoding is not simulated: its counters are honest zeros.
 import { AIPERF, DYNAMO, SGLANG, TRTLLM, VLLM } from './buckets.js';
 import { groupBy, type Cell, type Snapshot } from './cell.js';
 import { Exposition, type Labels } from './exposition.js';
@@ -59,7 +59,7 @@ export function writeVllm(page: Exposition, input: PageInput): void {
     for (const [m, c] of models) for (const reason of ['stop', 'length', 'abort'] as const) page.sample('vllm:request_success_total', [['model_name', m], ['finished_reason', reason]], c[reason]);
   });
   each('vllm:prefix_cache_queries_total', 'Prompt tokens looked up in the prefix cache.', 'counter', (c) => c.promptTokens);
-  each('vllm:prefix_cache_hits_total', 'Prompt tokens found in the prefix cache (none: not simulated).', 'counter', () => 0);
+  each('vllm:prefix_cache_hits_total', 'Prompt tokens found in the prefix cache (enable_prefix_caching; otherwise none).', 'counter', (c) => c.prefixHits);
   hist('vllm:time_to_first_token_seconds', 'Time from arrival to the first token sent.', (c) => c.hist.ttft, VLLM.ttft);
   hist('vllm:inter_token_latency_seconds', 'Time between consecutive tokens sent.', (c) => c.hist.itl, VLLM.itl);
   hist('vllm:e2e_request_latency_seconds', 'Time from arrival to the last token sent.', (c) => c.hist.e2e, VLLM.e2e);
@@ -158,7 +158,7 @@ export function writeSglang(page: Exposition, input: PageInput): void {
   hist('sglang:queue_time_seconds', 'Time spent waiting for a generation slot.', sched, (c) => c.hist.queue, SGLANG.queue);
   one('sglang:prompt_tokens_total', 'Prompt tokens of the requests that began generating.', 'counter', tok, (c) => c.promptTokens);
   one('sglang:generation_tokens_total', 'Tokens sent.', 'counter', tok, (c) => c.generationTokens);
-  one('sglang:cached_tokens_total', 'Prompt tokens served from the prefix cache (none: not simulated).', 'counter', tok, () => 0);
+  one('sglang:cached_tokens_total', 'Prompt tokens served from the prefix cache (enable_prefix_caching; otherwise none).', 'counter', tok, (c) => c.prefixHits);
   one('sglang:num_requests_total', 'Requests finished.', 'counter', tok, (c) => c.finished);
   one('sglang:num_aborted_requests_total', 'Requests cut before their end.', 'counter', tok, (c) => c.abort);
   hist('sglang:time_to_first_token_seconds', 'Time from arrival to the first token sent.', tok, (c) => c.hist.ttft, SGLANG.ttft);
