@@ -1275,6 +1275,16 @@ export interface components {
          * @default false
          */
         EnablePrefixCaching: boolean;
+        /**
+         * @description Streams share one step clock per server process, as a continuously batching engine's: each step gives every running sequence (choice) one token and lasts itl + itl_per_running × running sequences (read when the step is planned); the step that carries a newly admitted stream's prefill lasts ttft_per_input_token × its uncached prompt tokens longer, which delays the next token of every other stream by as much. A new stream's prefill goes into the first step after the one in progress, so its time to first token is ttft + the rest of the current step + that step. Jitter and load_factor do not apply to batched streams; X-Mock-TTFT or X-Mock-ITL take a stream out of the batch; non-streamed answers keep the plain latency model.
+         * @default false
+         */
+        EnableContinuousBatching: boolean;
+        /**
+         * @description With enable_continuous_batching, milliseconds a step lasts longer per running sequence (itl + itl_per_running × running).
+         * @default 0
+         */
+        ItlPerRunning: number;
         /** @description Every setting in force. */
         Settings: {
             port: components["schemas"]["Port"];
@@ -1351,6 +1361,8 @@ export interface components {
             block_size: components["schemas"]["BlockSize"];
             enable_preemption: components["schemas"]["EnablePreemption"];
             enable_prefix_caching: components["schemas"]["EnablePrefixCaching"];
+            enable_continuous_batching: components["schemas"]["EnableContinuousBatching"];
+            itl_per_running: components["schemas"]["ItlPerRunning"];
         };
         /** @description The settings to change; any subset. Unknown fields are rejected. */
         ConfigureRequest: {
@@ -1403,6 +1415,8 @@ export interface components {
             enable_kv_cache?: components["schemas"]["EnableKvCache"];
             enable_preemption?: components["schemas"]["EnablePreemption"];
             enable_prefix_caching?: components["schemas"]["EnablePrefixCaching"];
+            enable_continuous_batching?: components["schemas"]["EnableContinuousBatching"];
+            itl_per_running?: components["schemas"]["ItlPerRunning"];
         };
         ConfigureResponse: {
             /** @constant */
@@ -4087,7 +4101,9 @@ export interface operations {
                      *         "enable_kv_cache": false,
                      *         "block_size": 16,
                      *         "enable_preemption": false,
-                     *         "enable_prefix_caching": false
+                     *         "enable_prefix_caching": false,
+                     *         "enable_continuous_batching": false,
+                     *         "itl_per_running": 0
                      *       }
                      *     }
                      */
@@ -4189,7 +4205,9 @@ export interface operations {
                      *         "enable_kv_cache": false,
                      *         "block_size": 16,
                      *         "enable_preemption": false,
-                     *         "enable_prefix_caching": false
+                     *         "enable_prefix_caching": false,
+                     *         "enable_continuous_batching": false,
+                     *         "itl_per_running": 0
                      *       },
                      *       "tokenizers": {
                      *         "loaded": [
@@ -4560,7 +4578,9 @@ export interface operations {
                      *         "enable_kv_cache": false,
                      *         "block_size": 16,
                      *         "enable_preemption": false,
-                     *         "enable_prefix_caching": false
+                     *         "enable_prefix_caching": false,
+                     *         "enable_continuous_batching": false,
+                     *         "itl_per_running": 0
                      *       }
                      *     }
                      */

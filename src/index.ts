@@ -9,6 +9,7 @@ import { connectWorker, type WorkerLink } from './cluster.js';
 import { Admission } from './model/admission.js';
 import { KvCache } from './model/kvCache.js';
 import { PrefixCache } from './model/prefixCache.js';
+import { StepClock } from './model/batching.js';
 import { InFlight } from './http/inflight.js';
 import { WorkSlices } from './model/timing.js';
 import { EncodeWorker } from './model/encodeWorker.js';
@@ -109,6 +110,7 @@ export async function serve(settings: Settings, opts: ServeOptions = {}): Promis
     admission,
     kv,
     prefix: new PrefixCache(() => store.current),
+    steps: new StepClock(() => store.current),
     ready: () => loaded && delayed && !stopping,
     delayReadiness,
     inflight: new InFlight(),

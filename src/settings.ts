@@ -88,6 +88,8 @@ export const SETTINGS: readonly SettingSpec[] = [
   spec('block_size', 'integer'),
   spec('enable_preemption', 'boolean'),
   spec('enable_prefix_caching', 'boolean'),
+  spec('enable_continuous_batching', 'boolean'),
+  spec('itl_per_running', 'number'),
 ];
 
 /**

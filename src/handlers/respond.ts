@@ -8,6 +8,7 @@ import { requestRandom, type Random } from '../model/random.js';
 import { drawAbort, drawFault, faultError, type ErrorCode } from '../model/faults.js';
 import { QueueFull, type Gate, type Release } from '../model/admission.js';
 import { TooLargeForCache, type Claim, type Hold } from '../model/kvCache.js';
+import { batchedPace } from '../model/batching.js';
 import { usage } from '../model/usage.js';
 import { MAX_STREAM_TOKENS, MAX_TEXT_BYTES, MAX_WHOLE_TOKENS, outputTokens, textBytesBound } from '../model/limits.js';
 import { SseWriter } from '../http/sse.js';
@@ -364,7 +365,7 @@ async function generate(
   const admitted = await admit(ctx, deps, metrics, g.promptTokens, onEnd, claim);
   if (!admitted) return;
   const hold = claim?.hold;
-  const release: Release = hold
+  let release: Release = hold
     ? () => {
         hold.release();
         admitted.release();
@@ -379,7 +380,7 @@ async function generate(
     g = { ...g, cachedTokens: cached };
   }
   const count = frameCount(g);
-  const p = pace(s, {
+  let p = pace(s, {
     start: admitted.start,
     promptTokens: g.promptTokens - (g.cachedTokens ?? 0),
     count,
@@ -388,6 +389,20 @@ async function generate(
     ttft: forced.ttft,
     itl: forced.itl,
   });
+  if (stream && s.enable_continuous_batching && forced.ttft === undefined && forced.itl === undefined) {
+    // Continuous batching: the stream's tokens come at the ends of the steps of the one step clock, its
+    // first after the step that carries its prefill; jitter and load_factor do not apply.
+    const sequences = g.plans.length;
+    const first = deps.steps.join(admitted.start + s.ttft, sequences, s.ttft_per_input_token * (g.promptTokens - (g.cachedTokens ?? 0)));
+    p = batchedPace(deps.steps, first, count);
+    const leaveBatch = release;
+    let left = false;
+    release = () => {
+      if (!left) deps.steps.leave(sequences);
+      left = true;
+      leaveBatch();
+    };
+  }
   if (!stream) {
     // A whole answer cannot pause: it holds the blocks of its whole output from its admission on.
     hold?.grow(g.promptTokens + outputTokens(g.plans));
