@@ -72,12 +72,14 @@ describe('the KV cache model', () => {
     settings.enable_preemption = true;
     ({ kv, admission } = make());
     const preempted: string[] = [];
-    const events = (name: string) => ({ changed: () => undefined, preempt: () => preempted.push(name) });
+    const slots = new Map<string, Release>();
+    // A preempted stream gives back its concurrency slot at once, which lets the queue look again.
+    const events = (name: string) => ({ changed: () => undefined, preempt: () => (preempted.push(name), slots.get(name)!()) });
     const old = kv.claim(32, events('old'));
     const mid = kv.claim(32, events('mid'));
     const young = kv.claim(32, events('young'));
     const unpausable = kv.claim(32, quiet);
-    for (const c of [old, mid, young, unpausable]) await admission.acquire(() => assert.fail(), c);
+    for (const [name, c] of [['old', old], ['mid', mid], ['young', young], ['u', unpausable]] as const) slots.set(name, await admission.acquire(() => assert.fail(), c));
     assert.equal(kv.usedBlocks, 8);
     // A waiter that would fit in the blocks a preemption frees must not take them from the request that grows.
     const waiter = kv.claim(48, quiet); // 3 blocks: 8 + 3 > 10

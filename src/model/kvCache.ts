@@ -133,7 +133,9 @@ export class KvCache {
     if (blocks > this.totalBlocks) throw new TooLargeForCache(promptTokens, this.totalBlocks * this.settings().block_size);
     let hold: Hold | undefined;
     return {
-      fits: () => this.#used + blocks <= this.totalBlocks,
+      // While a growth preempts, what it frees is its own: a preempted request giving back its slot must not let
+      // the queue take those blocks first.
+      fits: () => !this.#quiet && this.#used + blocks <= this.totalBlocks,
       take: () => {
         hold = new Hold(this, events, this.#order++);
         if (events.preempt) this.#preemptible.add(hold);
