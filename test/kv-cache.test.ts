@@ -191,4 +191,26 @@ describe('recompute preemption as a client sees it', () => {
     assert.equal(metric(text, 'vllm:num_requests_waiting'), 0);
     assert.equal(metric(text, 'vllm:num_requests_running'), 0);
   });
+
+  it('a client that leaves while preempted gives up its place in the queue, and holds nothing', async () => {
+    const before = metric(await page(), 'vllm:num_preemptions_total')!;
+    const a = stream(server.url, 96, 100).then(readSse);
+    await until('a running', async () => metric(await page(), 'vllm:num_requests_running') === 1);
+    const leaving = new AbortController();
+    const b = fetch(`${server.url}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'm', prompt: ids(96), max_tokens: 100, ignore_eos: true, stream: true }),
+      signal: leaving.signal,
+    }).then(readSse).catch((e: unknown) => e);
+    await until('b preempted', async () => metric(await page(), 'vllm:num_preemptions_total') === before + 1);
+    assert.equal(metric(await page(), 'vllm:num_requests_waiting'), 1, 'the preempted stream waits');
+    leaving.abort();
+    assert.ok((await b) instanceof Error);
+    await until('b gone from the queue', async () => metric(await page(), 'vllm:num_requests_waiting') === 0);
+    assert.equal((await a).at(-1)!.data, '[DONE]');
+    const text = await page();
+    assert.equal(metric(text, 'vllm:kv_cache_usage_perc'), 0);
+    assert.equal(metric(text, 'vllm:num_requests_running'), 0);
+  });
 });
