@@ -23,7 +23,7 @@ interface Curve {
 }
 
 /** What "engine model on" means in this sweep: each part of the engine model switched on (README "Engine model"). */
-export const ENGINE_ON: readonly string[] = [];
+export const ENGINE_ON: readonly string[] = ['--enable-kv-cache', '--enable-prefix-caching', '--enable-continuous-batching', '--itl-per-running', '0.05', '--enable-preemption'];
 
 const CURVES: readonly Curve[] = [
   { label: 'engine model off', color: '#1f77b4', args: PER_INPUT_TOKEN },

@@ -1451,6 +1451,36 @@ export interface components {
          * @default 5
          */
         ImageRetrievalPerImageLatency: number;
+        /**
+         * @description Simulates the KV cache of a loaded engine (one per server process) for chat and text completions: kv_cache_tokens split into floor(kv_cache_tokens / block_size) blocks. A running request holds ceil((prompt + generated so far) / block_size) blocks (prompt and output tokens over all its choices; a non-streamed answer holds its whole output's from its admission). A request is admitted only when its prompt's blocks are free: until then it waits in the FIFO admission queue (max_queue), and the wait adds to its time to first token. A prompt whose blocks exceed the whole cache is refused with a 400. vllm:kv_cache_usage_perc is then the blocks held over all blocks. Off, nothing waits for blocks.
+         * @default false
+         */
+        EnableKvCache: boolean;
+        /**
+         * @description Tokens per KV-cache block (vLLM's --block-size), when enable_kv_cache is on.
+         * @default 16
+         */
+        BlockSize: number;
+        /**
+         * @description With enable_kv_cache: when a running stream needs a block and none is free, the newest running stream is preempted as vLLM's recompute preemption does (until the block fits; it may be the stream itself): its blocks and its concurrency slot are freed, its stream pauses, and it waits at the head of the queue for the blocks of its prompt and of the tokens it sent; admitted again, its next token comes after ttft + ttft_per_input_token × (prompt + sent tokens), and it goes on at its pace. Each counts in vllm:num_preemptions_total. Non-streamed answers are never preempted. Off, a running request's growth is never refused (the cache may run over; new requests still wait for their prompt's blocks).
+         * @default false
+         */
+        EnablePreemption: boolean;
+        /**
+         * @description Simulates vLLM's automatic prefix caching for chat and text completions: a prompt's token ids (a chat's template text, encoded) are cut into full blocks of block_size, each named by a hash chained on its parent's; blocks stay cached after their request ends, the least recently used evicted beyond floor(kv_cache_tokens / block_size) blocks. A prompt's cached tokens are its longest run of cached blocks from the start within its first prompt − 1 tokens, looked up at admission; its time to first token is then ttft + ttft_per_input_token × (prompt − cached). usage.prompt_tokens_details.cached_tokens tells them, and vllm:prefix_cache_hits_total counts them. Works with or without enable_kv_cache.
+         * @default false
+         */
+        EnablePrefixCaching: boolean;
+        /**
+         * @description Streams share one step clock per server process, as a continuously batching engine's: each step gives every running sequence (choice) one token and lasts itl + itl_per_running × running sequences (read when the step is planned); the step that carries a newly admitted stream's prefill lasts ttft_per_input_token × its uncached prompt tokens longer, which delays the next token of every other stream by as much. A new stream's prefill goes into the first step after the one in progress, so its time to first token is ttft + the rest of the current step + that step. Jitter and load_factor do not apply to batched streams; X-Mock-TTFT or X-Mock-ITL take a stream out of the batch; non-streamed answers keep the plain latency model.
+         * @default false
+         */
+        EnableContinuousBatching: boolean;
+        /**
+         * @description With enable_continuous_batching, milliseconds a step lasts longer per running sequence (itl + itl_per_running × running).
+         * @default 0
+         */
+        ItlPerRunning: number;
         /** @description Every setting in force. */
         Settings: {
             port: components["schemas"]["Port"];
@@ -1525,6 +1555,12 @@ export interface components {
             image_retrieval_per_image_latency: components["schemas"]["ImageRetrievalPerImageLatency"];
             lora_modules: components["schemas"]["LoraModules"];
             max_loras: components["schemas"]["MaxLoras"];
+            enable_kv_cache: components["schemas"]["EnableKvCache"];
+            block_size: components["schemas"]["BlockSize"];
+            enable_preemption: components["schemas"]["EnablePreemption"];
+            enable_prefix_caching: components["schemas"]["EnablePrefixCaching"];
+            enable_continuous_batching: components["schemas"]["EnableContinuousBatching"];
+            itl_per_running: components["schemas"]["ItlPerRunning"];
         };
         /** @description The settings to change; any subset. Unknown fields are rejected. */
         ConfigureRequest: {
@@ -1576,6 +1612,11 @@ export interface components {
             tool_call?: components["schemas"]["ToolCallMode"];
             lora_modules?: components["schemas"]["LoraModules"];
             max_loras?: components["schemas"]["MaxLoras"];
+            enable_kv_cache?: components["schemas"]["EnableKvCache"];
+            enable_preemption?: components["schemas"]["EnablePreemption"];
+            enable_prefix_caching?: components["schemas"]["EnablePrefixCaching"];
+            enable_continuous_batching?: components["schemas"]["EnableContinuousBatching"];
+            itl_per_running?: components["schemas"]["ItlPerRunning"];
         };
         ConfigureResponse: {
             /** @constant */
@@ -1784,6 +1825,11 @@ export interface components {
             total_tokens: number;
             completion_tokens_details?: {
                 reasoning_tokens: number;
+            };
+            /** @description Present while enable_prefix_caching is on. */
+            prompt_tokens_details?: {
+                /** @description Prompt tokens served from the prefix cache (a multiple of block_size). */
+                cached_tokens: number;
             };
         };
         ChatCompletionMessage: {
@@ -5544,7 +5590,13 @@ export interface operations {
                      *         "image_retrieval_base_latency": 10,
                      *         "image_retrieval_per_image_latency": 5,
                      *         "lora_modules": [],
-                     *         "max_loras": 1
+                     *         "max_loras": 1,
+                     *         "enable_kv_cache": false,
+                     *         "block_size": 16,
+                     *         "enable_preemption": false,
+                     *         "enable_prefix_caching": false,
+                     *         "enable_continuous_batching": false,
+                     *         "itl_per_running": 0
                      *       }
                      *     }
                      */
@@ -5644,7 +5696,13 @@ export interface operations {
                      *         "image_retrieval_base_latency": 10,
                      *         "image_retrieval_per_image_latency": 5,
                      *         "lora_modules": [],
-                     *         "max_loras": 1
+                     *         "max_loras": 1,
+                     *         "enable_kv_cache": false,
+                     *         "block_size": 16,
+                     *         "enable_preemption": false,
+                     *         "enable_prefix_caching": false,
+                     *         "enable_continuous_batching": false,
+                     *         "itl_per_running": 0
                      *       },
                      *       "tokenizers": {
                      *         "loaded": [
@@ -6013,7 +6071,13 @@ export interface operations {
                      *         "image_retrieval_base_latency": 10,
                      *         "image_retrieval_per_image_latency": 5,
                      *         "lora_modules": [],
-                     *         "max_loras": 1
+                     *         "max_loras": 1,
+                     *         "enable_kv_cache": false,
+                     *         "block_size": 16,
+                     *         "enable_preemption": false,
+                     *         "enable_prefix_caching": false,
+                     *         "enable_continuous_batching": false,
+                     *         "itl_per_running": 0
                      *       }
                      *     }
                      */

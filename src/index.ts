@@ -8,6 +8,9 @@ import { applyHere, reconfigure } from './handlers/configure.js';
 import { connectWorker, type WorkerLink } from './cluster.js';
 import { Admission } from './model/admission.js';
 import { LoraSlots } from './model/loraAdapters.js';
+import { KvCache } from './model/kvCache.js';
+import { PrefixCache } from './model/prefixCache.js';
+import { StepClock } from './model/batching.js';
 import { InFlight } from './http/inflight.js';
 import { WorkSlices } from './model/timing.js';
 import { EncodeWorker } from './model/encodeWorker.js';
@@ -87,6 +90,7 @@ export async function serve(settings: Settings, opts: ServeOptions = {}): Promis
   store.onChange(() => admission.recheck());
   const loras = new LoraSlots(() => store.current.max_loras);
   store.onChange(() => loras.recheck());
+  const kv = new KvCache(() => store.current, () => admission.recheck());
   let loaded = false;
   let delayed = true;
   let delayTimer: NodeJS.Timeout | undefined;
@@ -108,6 +112,9 @@ export async function serve(settings: Settings, opts: ServeOptions = {}): Promis
     metrics: new Metrics(() => store.current),
     admission,
     loras,
+    kv,
+    prefix: new PrefixCache(() => store.current),
+    steps: new StepClock(() => store.current),
     ready: () => loaded && delayed && !stopping,
     delayReadiness,
     inflight: new InFlight(),

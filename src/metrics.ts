@@ -141,6 +141,35 @@ export class RequestMetrics {
     c.hist.promptTokens.observe(promptTokens);
   }
 
+  /** KV-cache blocks held by this request changed by `delta` (enable_kv_cache). */
+  holdBlocks(delta: number): void {
+    this.c.kvBlocks += delta;
+  }
+
+  /** `tokens` prompt tokens were found in the prefix cache (enable_prefix_caching). */
+  prefixHits(tokens: number): void {
+    this.c.prefixHits += tokens;
+  }
+
+  /** Preempted (enable_preemption): the request waits again, as vLLM counts it, until it is `resumed`. */
+  preempted(): void {
+    if (this.#state !== 'running') return;
+    this.#state = 'waiting';
+    this.c.running--;
+    this.c.promptRunning -= this.#prompt;
+    this.c.waiting++;
+    this.c.preemptions++;
+  }
+
+  /** Admitted again after a preemption. */
+  resumed(): void {
+    if (this.#state !== 'waiting') return;
+    this.#state = 'running';
+    this.c.waiting--;
+    this.c.running++;
+    this.c.promptRunning += this.#prompt;
+  }
+
   /** `tokens` tokens left the server at `now` in one write. */
   sent(tokens: number, now: number): void {
     const c = this.c;

@@ -86,6 +86,13 @@ export const SETTINGS: readonly SettingSpec[] = [
   // LoRA adapters: vLLM's --lora-modules and --max-loras.
   spec('lora_modules', 'list'),
   spec('max_loras', 'integer'),
+  // The engine model: a KV cache of kv_cache_tokens in blocks (vLLM's --block-size), and its preemption.
+  spec('enable_kv_cache', 'boolean'),
+  spec('block_size', 'integer'),
+  spec('enable_preemption', 'boolean'),
+  spec('enable_prefix_caching', 'boolean'),
+  spec('enable_continuous_batching', 'boolean'),
+  spec('itl_per_running', 'number'),
 ];
 
 /**

@@ -139,6 +139,22 @@ describe('wire format conforms to OpenAI\'s OpenAPI description', { skip: HAVE_S
     assert.equal(body.choices[0]!.message.content, PROMPT);
   });
 
+  test('with enable_prefix_caching, usage.prompt_tokens_details.cached_tokens is OpenAI\'s (chat and completions)', async () => {
+    assert.equal((await postJson(`${server.url}/configure`, { enable_prefix_caching: true })).status, 200);
+    try {
+      for (let i = 0; i < 2; i++) {
+        const body = await json<ChatBody>(await chat({}));
+        oracle.validate('CreateChatCompletionResponse', body);
+        oracle.validate('CompletionUsage', body.usage);
+        const text = await json<{ usage: { prompt_tokens_details?: { cached_tokens: number } } }>(await completion({ prompt: PROMPT.repeat(4), max_tokens: 2 }));
+        oracle.validate('CreateCompletionResponse', text);
+        assert.equal(typeof text.usage.prompt_tokens_details?.cached_tokens, 'number');
+      }
+    } finally {
+      await postJson(`${server.url}/configure`, { enable_prefix_caching: false });
+    }
+  });
+
   // -------------------------------------------------------------------------------- chat, streamed
 
   for (const n of [1, 2]) {

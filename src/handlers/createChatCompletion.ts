@@ -4,7 +4,7 @@ import { badRequest } from '../http/errors.js';
 import { randomId } from '../http/request.js';
 import { plan } from '../model/generation.js';
 import { fitContext } from '../model/contextWindow.js';
-import { chatEcho, chatPromptTokensAsync, lastUserText } from '../model/prompt.js';
+import { chatEcho, chatPromptIdsAsync, chatPromptTokensAsync, lastUserText } from '../model/prompt.js';
 import { jsonOutput } from '../model/jsonOutput.js';
 import { callTokens } from '../model/toolCall.js';
 import { chatToolCalls, toolCallFormat, type ChunkOf } from '../wire/chatTools.js';
@@ -56,6 +56,8 @@ export default function createChatCompletion(deps: Deps): OperationHandler {
       plans: Array.from({ length: body.n ?? 1 }, () => one),
       pieces: tokenizer.pieces,
       promptTokens,
+      // Only the prefix cache reads the ids: the template's text is encoded then, and never otherwise.
+      promptIds: async () => [await chatPromptIdsAsync(tokenizer, body.messages, echoIds, body.tools ?? undefined)],
     };
     const logprobs = body.logprobs === true ? chatLogprobs(tokenizer.pieces, new LogprobModel(tokenizer.pieces, logprobKey(body.seed, echo)), body.top_logprobs ?? 0) : undefined;
     const wire = chatWire(randomId('chatcmpl-'), Math.floor(Date.now() / 1000), body.model, settings.reasoning_field, logprobs);

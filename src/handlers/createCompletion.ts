@@ -53,6 +53,7 @@ export default function createCompletion(deps: Deps): OperationHandler {
       pieces: tokenizer.pieces,
       promptTokens: prompts.reduce((sum, p) => sum + p.ids.length, 0),
       echoed: echoed?.reduce((sum, text) => sum + text.length, 0),
+      promptIds: () => Promise.resolve(prompts.map((p) => p.ids)),
     };
     const logprobs =
       body.logprobs != null

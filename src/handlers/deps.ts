@@ -5,6 +5,9 @@ import type { Logger } from '../log.js';
 import type { Metrics } from '../metrics.js';
 import type { Admission } from '../model/admission.js';
 import { adapterFor, baseModelOf, type LoraSlots } from '../model/loraAdapters.js';
+import type { KvCache } from '../model/kvCache.js';
+import type { PrefixCache } from '../model/prefixCache.js';
+import type { StepClock } from '../model/batching.js';
 import type { InFlight } from '../http/inflight.js';
 import type { WorkSlices } from '../model/timing.js';
 import type { EncodeWorker } from '../model/encodeWorker.js';
@@ -24,6 +27,12 @@ export interface Deps {
   admission: Admission;
   /** vLLM's --max-loras: which adapters have requests running, and who waits for one. */
   loras: LoraSlots;
+  /** The engine model's KV cache (used only while enable_kv_cache is on). */
+  kv: KvCache;
+  /** The engine model's prefix cache (used only while enable_prefix_caching is on). */
+  prefix: PrefixCache;
+  /** The engine model's step clock (used only while enable_continuous_batching is on). */
+  steps: StepClock;
   /** Time slices of inference work, so /health and I/O are served under overload. */
   slices: WorkSlices;
   /** Where large prompts are tokenized and large JSON bodies parsed, off the event loop. */

@@ -3,11 +3,13 @@
 // Format (chat or text completion); what was actually sent is recorded in the metrics.
 import { IncrementalDecoder, type TokenPieces } from '../model/detokenizer.js';
 import { tokenAt, totalTokens, type OutputPlan } from '../model/generation.js';
-import { pace, sleepUntil, TokenClock, type Pace, type WorkSlices } from '../model/timing.js';
+import { pace, sleepUntil, TokenClock, type Pace, type TokenSink, type WorkSlices } from '../model/timing.js';
 import { requestRandom, type Random } from '../model/random.js';
 import { drawAbort, drawFault, faultError, type ErrorCode } from '../model/faults.js';
-import { QueueFull, type Release } from '../model/admission.js';
+import { QueueFull, type Gate, type Release } from '../model/admission.js';
 import { adapterFor } from '../model/loraAdapters.js';
+import { TooLargeForCache, type Claim, type Hold } from '../model/kvCache.js';
+import { batchedPace } from '../model/batching.js';
 import { usage } from '../model/usage.js';
 import { MAX_STREAM_TOKENS, MAX_TEXT_BYTES, MAX_WHOLE_TOKENS, outputTokens, textBytesBound } from '../model/limits.js';
 import { SseWriter } from '../http/sse.js';
@@ -78,6 +80,10 @@ export interface Generation {
   readonly prefillTokens?: number;
   /** Characters of prompt text that the answer repeats before its output, over all choices (completions' echo). */
   readonly echoed?: number;
+  /** Each prompt's token ids as the model sees them: asked for only while prefix caching is on. */
+  readonly promptIds?: () => Promise<ReadonlyArray<readonly number[]>>;
+  /** Prompt tokens found in the prefix cache (set at admission while prefix caching is on): told in the usage. */
+  readonly cachedTokens?: number;
 }
 
 export interface StreamOptions {
@@ -101,7 +107,7 @@ function finalUsage(g: Generation): Usage {
     completion += totalTokens(p);
     reasoning += p.reasoning;
   }
-  return usage(g.promptTokens, completion, reasoning);
+  return usage(g.promptTokens, completion, reasoning, g.cachedTokens);
 }
 
 /** Per choice: one decoder for reasoning and one for content, so a character never spans the two. */
@@ -309,7 +315,7 @@ interface Admitted {
  * among the max_loras running ones. Undefined when the client left while waiting; throws the 429 of a full
  * queue, or the 503 of a shutdown that ended the wait.
  */
-async function admit(ctx: AppContext, deps: Deps, metrics: RequestMetrics, model: string, promptTokens: number, onEnd: (end: () => void) => void): Promise<Admitted | undefined> {
+async function admit(ctx: AppContext, deps: Deps, metrics: RequestMetrics, model: string, promptTokens: number, onEnd: (end: () => void) => void, gate?: Gate): Promise<Admitted | undefined> {
   const s = ctx.state.settings;
   let release: Release;
   let loraRelease: Release | undefined;
@@ -334,7 +340,7 @@ async function admit(ctx: AppContext, deps: Deps, metrics: RequestMetrics, model
     const adapter = adapterFor(s, model);
     // Those waiting for an adapter count against max_queue with those waiting for a slot.
     if (adapter) loraRelease = await deps.loras.acquire(adapter.name, onQueued, s.max_queue - deps.admission.waiting);
-    release = await deps.admission.acquire(onQueued);
+    release = await deps.admission.acquire(onQueued, gate);
   } catch (err) {
     const full = loraRelease === undefined && adapterFor(s, model) !== undefined ? `max_loras ${s.max_loras}` : `max_concurrency ${s.max_concurrency}`;
     loraRelease?.();
@@ -361,7 +367,7 @@ async function admit(ctx: AppContext, deps: Deps, metrics: RequestMetrics, model
 async function generate(
   ctx: AppContext,
   deps: Deps,
-  g: Generation,
+  asked: Generation,
   format: Format,
   stream: StreamOptions | undefined,
   random: Random,
@@ -370,20 +376,60 @@ async function generate(
   onEnd: (end: () => void) => void,
 ): Promise<void> {
   const s = ctx.state.settings;
-  const admitted = await admit(ctx, deps, metrics, g.model, g.promptTokens, onEnd);
+  let g = asked;
+  // Prefix caching: the prompt's ids are built (chat: the template's text encoded) only while it is on.
+  const ids = s.enable_prefix_caching && g.promptIds ? await g.promptIds() : undefined;
+  // The KV cache (enable_kv_cache): the prompt's blocks are a condition of admission; a stream may be
+  // preempted later (`preempt` is set once it runs), a whole answer never is.
+  let preempt: () => void = () => undefined;
+  const claim = s.enable_kv_cache ? claimBlocks(deps, metrics, g.promptTokens, stream ? () => preempt() : undefined) : undefined;
+  const admitted = await admit(ctx, deps, metrics, g.model, g.promptTokens, onEnd, claim);
   if (!admitted) return;
-  const { release } = admitted;
+  const hold = claim?.hold;
+  let release: Release = hold
+    ? () => {
+        hold.release();
+        admitted.release();
+      }
+    : admitted.release;
+  if (ids) {
+    // Looked up when the request is scheduled, as vLLM's scheduler does; the hit is prefill not paid.
+    let cached = 0;
+    for (const one of ids) cached += deps.prefix.lookup(g.model, one);
+    cached = Math.min(cached, g.promptTokens);
+    metrics.prefixHits(cached);
+    g = { ...g, cachedTokens: cached };
+  }
   const count = frameCount(g);
-  const p = pace(s, {
+  // The prompt tokens computed before the first token: a cached prefix (Anthropic's prompt cache, or the prefix
+  // cache) is not computed again.
+  const prefill = Math.min(g.prefillTokens ?? g.promptTokens, g.promptTokens - (g.cachedTokens ?? 0));
+  let p = pace(s, {
     start: admitted.start,
-    promptTokens: g.prefillTokens ?? g.promptTokens,
+    promptTokens: prefill,
     count,
     random,
     running: () => deps.admission.running,
     ttft: forced.ttft,
     itl: forced.itl,
   });
+  if (stream && s.enable_continuous_batching && forced.ttft === undefined && forced.itl === undefined) {
+    // Continuous batching: the stream's tokens come at the ends of the steps of the one step clock, its
+    // first after the step that carries its prefill; jitter and load_factor do not apply.
+    const sequences = g.plans.length;
+    const first = deps.steps.join(admitted.start + s.ttft, sequences, s.ttft_per_input_token * prefill);
+    p = batchedPace(deps.steps, first, count);
+    const leaveBatch = release;
+    let left = false;
+    release = () => {
+      if (!left) deps.steps.leave(sequences);
+      left = true;
+      leaveBatch();
+    };
+  }
   if (!stream) {
+    // A whole answer cannot pause: it holds the blocks of its whole output from its admission on.
+    hold?.grow(g.promptTokens + outputTokens(g.plans));
     try {
       await respondWhole(ctx, g, format, p, metrics, onEnd);
     } finally {
@@ -392,7 +438,58 @@ async function generate(
     return;
   }
   const abortAt = forced.abortAfter ?? drawAbort(random, s, count);
-  respondStream(ctx, g, format, p, stream, metrics, release, abortAt !== undefined && abortAt < count ? abortAt : undefined, onEnd, deps.slices);
+  const kv = hold ? { hold, resume: resumer(deps, metrics), setPreempt: (f: () => void) => (preempt = f) } : undefined;
+  respondStream(ctx, g, format, p, stream, metrics, release, abortAt !== undefined && abortAt < count ? abortAt : undefined, onEnd, deps.slices, kv);
+}
+
+/** The claim of the prompt's KV-cache blocks; a prompt larger than the whole cache is refused at once. */
+function claimBlocks(deps: Deps, metrics: RequestMetrics, promptTokens: number, preempt: (() => void) | undefined): Claim {
+  try {
+    return deps.kv.claim(promptTokens, { changed: (d) => metrics.holdBlocks(d), preempt });
+  } catch (err) {
+    if (!(err instanceof TooLargeForCache)) throw err;
+    // vLLM refuses such an engine at start ("The model's max seq len (…) is larger than the maximum number of
+    // tokens that can be stored in KV cache (…)"); here kv_cache_tokens may be set below max_model_len, so the
+    // one request is refused, in the shape of vLLM's context-length 400.
+    throw new ApiError(
+      400,
+      `This model's KV cache holds ${err.capacityTokens} tokens (kv_cache_tokens in blocks of block_size). However, your request has ${err.promptTokens} input tokens. Please reduce the length of the input messages. (parameter=input_tokens, value=${err.promptTokens})`,
+      'input_tokens',
+      400,
+      'BadRequestError',
+    );
+  }
+}
+
+/** What a stream needs of the KV cache: its hold, and how it waits to be admitted again after a preemption. */
+interface StreamKv {
+  hold: Hold;
+  /**
+   * Waits at the head of the queue for the blocks of `tokens` tokens; `preempt` is what a later preemption
+   * does. Undefined when the wait was given up (the client left, a shutdown) or can never end.
+   */
+  resume: (tokens: number, signal: AbortSignal, preempt: () => void) => Promise<{ hold: Hold; release: Release } | undefined>;
+  /** Sets what a preemption of the first hold does. */
+  setPreempt: (preempt: () => void) => void;
+}
+
+function resumer(deps: Deps, metrics: RequestMetrics): StreamKv['resume'] {
+  return async (tokens, signal, preempt) => {
+    try {
+      const claim = claimBlocks(deps, metrics, tokens, preempt);
+      const release = await deps.admission.acquire(() => signal, claim, true);
+      const hold = claim.hold!;
+      return {
+        hold,
+        release: () => {
+          hold.release();
+          release();
+        },
+      };
+    } catch {
+      return undefined;
+    }
+  };
 }
 
 /**
@@ -445,6 +542,37 @@ async function respondWhole(
   metrics.finished(g.plans[0]?.finishReason ?? 'stop', performance.now());
 }
 
+/** Tokens carried by frames [from, to) over all choices. */
+function tokensInFrames(g: Generation, from: number, to: number): number {
+  let n = 0;
+  for (const plan of g.plans) {
+    const total = totalTokens(plan);
+    n += Math.max(0, Math.min(to, total) - Math.min(from, total));
+  }
+  return n;
+}
+
+/**
+ * A pace that remembers the deadlines it gave from frame `forget`'s argument on: the clock looks one frame
+ * past what it sends, and a drawn pace can only be asked in order.
+ */
+function rememberingPace(p: Pace): Pace & { forget(below: number): void } {
+  const known: number[] = [];
+  let first = 0;
+  return {
+    count: p.count,
+    due(k) {
+      while (first + known.length <= k) known.push(p.due(first + known.length));
+      return known[k - first]!;
+    },
+    forget(below) {
+      if (below <= first) return;
+      known.splice(0, Math.min(known.length, below - first));
+      first = below;
+    },
+  };
+}
+
 /** Tokens carried by frame k over all choices. */
 function tokensInFrame(g: Generation, k: number): number {
   let n = 0;
@@ -469,24 +597,39 @@ function respondStream(
   abortAt: number | undefined,
   onEnd: (end: () => void) => void,
   slices: WorkSlices,
+  kv?: StreamKv,
 ): void {
   const decoders = decodersOf(g);
   const s = ctx.state.settings;
   let completion = 0;
   let reasoning = 0;
   let ended = false;
+  // With the KV cache: the blocks held now, and the wait of a preempted stream to be admitted again.
+  let hold = kv?.hold;
+  let releaseNow = release;
+  let waiting: AbortController | undefined;
   const end = (reason: 'stop' | 'length' | 'abort'): void => {
     if (ended) return;
     ended = true;
-    release();
+    waiting?.abort(new Error('the stream ended'));
+    releaseNow();
     metrics.finished(reason, performance.now());
   };
 
   ctx.respond = false;
   // A backlog goes out in writes of about BATCH_FRAMES frames, however many choices share a step.
   const maxBatch = Math.max(1, Math.floor(BATCH_FRAMES / g.plans.length));
-  const clock: TokenClock = new TokenClock(p, {
+  // A preempted stream asks again for the deadline of a frame it had looked past: only then remember them.
+  const remembered = kv ? rememberingPace(p) : undefined;
+  let pace: Pace = remembered ?? p;
+  /** The first frame not yet sent. */
+  let next = 0;
+  const sink: TokenSink = {
     send(from, to) {
+      // The per-token path pays for the KV cache only when it is on: one check per write.
+      if (hold !== undefined && !hold.grow(g.promptTokens + completion + tokensInFrames(g, from, to))) return false;
+      next = to;
+      remembered?.forget(to);
       let out = '';
       const cut = abortAt !== undefined && to > abortAt;
       const stop = cut ? abortAt : to;
@@ -513,7 +656,7 @@ function respondStream(
               }
             }
             const text = id !== null ? decoders[c]![kind].push(id) : '';
-            const running = opts.continuousUsage ? usage(g.promptTokens, completion, reasoning) : undefined;
+            const running = opts.continuousUsage ? usage(g.promptTokens, completion, reasoning, g.cachedTokens) : undefined;
             out += format.token(c, k, kind, id, text, finish, running);
           }
         }
@@ -547,7 +690,44 @@ function respondStream(
     pause(resume) {
       writer.onDrain(resume);
     },
-  }, slices, maxBatch);
+  };
+  let clock = new TokenClock(pace, sink, slices, maxBatch);
+  // Recompute preemption (enable_preemption): the stream pauses, gives back its slot and blocks, and waits
+  // at the head of the queue for the blocks of its prompt and of what it sent; once admitted again, its next
+  // frame comes after a prefill of all of them: ttft + ttft_per_input_token × (prompt + sent tokens).
+  const preempt = (): void => {
+    if (ended || kv === undefined) return;
+    clock.stop();
+    releaseNow();
+    hold = undefined;
+    metrics.preempted();
+    const at = next;
+    const tokens = g.promptTokens + completion;
+    waiting = new AbortController();
+    void kv.resume(tokens, waiting.signal, preempt).then((again) => {
+      if (ended) {
+        again?.release();
+        return;
+      }
+      if (!again) {
+        writer.end(format.error(new ApiError(500, 'The request was preempted and its sequence no longer fits the KV cache.', null, 'kv_cache_exhausted', 'server_error')));
+        end('abort');
+        return;
+      }
+      waiting = undefined;
+      hold = again.hold;
+      releaseNow = again.release;
+      metrics.resumed();
+      const delay = performance.now() + s.ttft + s.ttft_per_input_token * tokens - pace.due(at);
+      if (delay > 0) {
+        const before = pace;
+        pace = { count: before.count, due: (k) => before.due(k) + delay };
+      }
+      clock = new TokenClock(pace, sink, slices, maxBatch, at);
+      clock.start();
+    });
+  };
+  kv?.setPreempt(preempt);
   const writer = new SseWriter(
     ctx.res,
     { 'x-request-id': ctx.state.requestId },

@@ -6,13 +6,24 @@ export type Release = () => void;
 
 export class QueueFull extends Error {}
 
+/**
+ * A further condition of one request's admission (the KV cache's free blocks, model/kvCache.ts): the queue
+ * stays FIFO, so a head that does not fit keeps those behind it waiting.
+ */
+export interface Gate {
+  fits(): boolean;
+  /** Takes what `fits` found free, at the moment of admission. */
+  take(): void;
+}
+
 interface Waiter {
   admit: () => void;
   state: 'waiting' | 'admitted' | 'cancelled';
+  gate: Gate | undefined;
 }
 
 const noop = (): void => undefined;
-const LEFT: Waiter = { state: 'cancelled', admit: noop };
+const LEFT: Waiter = { state: 'cancelled', admit: noop, gate: undefined };
 
 export class Admission {
   #running = 0;
@@ -41,27 +52,34 @@ export class Admission {
    * Resolves with a release function once this request may generate. Rejects with QueueFull when the queue
    * is full, and with the signal's reason when the client leaves while waiting (its place is given up).
    * `onQueued` is called only if the request has to wait, and gives the signal of the client leaving.
+   * `gate` is a further condition (none: max_concurrency alone). `resume` puts a preempted request back at
+   * the head of the queue, always waiting there (the queue's limit does not apply to it).
    */
-  acquire(onQueued: () => AbortSignal): Promise<Release> {
+  acquire(onQueued: () => AbortSignal, gate?: Gate, resume = false): Promise<Release> {
     const { max_concurrency, max_queue } = this.limits();
-    if (max_concurrency === 0 || (this.#running < max_concurrency && this.#waiting === 0)) {
+    if (!resume && (max_concurrency === 0 || (this.#running < max_concurrency && this.#waiting === 0)) && (gate === undefined || (this.#waiting === 0 && gate.fits()))) {
+      gate?.take();
       this.#running++;
       return Promise.resolve(this.#releaser());
     }
-    if (this.#waiting >= max_queue) return Promise.reject(new QueueFull());
+    if (!resume && this.#waiting >= max_queue) return Promise.reject(new QueueFull());
     const signal = onQueued();
     if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise<Release>((resolve, reject) => {
       const waiter: Waiter = {
         state: 'waiting',
+        gate,
         admit: () => {
           waiter.state = 'admitted';
+          waiter.gate?.take();
           this.#waiting--;
           this.#running++;
           resolve(this.#releaser());
         },
       };
-      this.#queue.push(waiter);
+      if (resume && this.#head > 0) this.#queue[--this.#head] = waiter;
+      else if (resume) this.#queue.unshift(waiter);
+      else this.#queue.push(waiter);
       this.#waiting++;
       signal.addEventListener(
         'abort',
@@ -70,6 +88,7 @@ export class Admission {
           waiter.state = 'cancelled';
           // The queue holds the waiter until its turn; it must not hold the request (the closure does).
           waiter.admit = noop;
+          waiter.gate = undefined;
           this.#waiting--;
           reject(signal.reason);
         },
@@ -92,6 +111,7 @@ export class Admission {
     const { max_concurrency } = this.limits();
     while (this.#head < this.#queue.length && (max_concurrency === 0 || this.#running < max_concurrency)) {
       const next = this.#queue[this.#head]!;
+      if (next.state === 'waiting' && next.gate !== undefined && !next.gate.fits()) break;
       // Nothing of a request stays reachable from the queue once it has left it (admitted or gone).
       this.#queue[this.#head++] = LEFT;
       if (next.state === 'waiting') next.admit();

@@ -69,6 +69,25 @@ export function lastUserText(messages: readonly ChatMessage[]): string {
   return '';
 }
 
+/**
+ * The prompt's token ids as the model sees them (the chat template's text, encoded), for the prefix cache:
+ * built only when it is on. Without a template, or when it refuses the messages, the echo's ids.
+ */
+export async function chatPromptIdsAsync(
+  tokenizer: LoadedTokenizer,
+  messages: readonly ChatMessage[],
+  echo: readonly number[],
+  tools?: ChatTemplateTools,
+): Promise<readonly number[]> {
+  let text: string | undefined;
+  try {
+    text = tokenizer.renderChat(templateMessages(messages), true, tools);
+  } catch {
+    text = undefined;
+  }
+  return text === undefined ? echo : tokenizer.encodeAsync(text);
+}
+
 export interface CompletionPrompt {
   /** The prompt's text (token-id prompts are decoded). */
   text: string;

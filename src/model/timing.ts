@@ -138,7 +138,7 @@ export class WorkSlices {
  * timer at a time; no promise per token.
  */
 export class TokenClock {
-  #sent = 0;
+  #sent: number;
   #timer: NodeJS.Timeout | undefined;
   #immediate: NodeJS.Immediate | undefined;
   #stopped = false;
@@ -149,7 +149,11 @@ export class TokenClock {
     private readonly slices: WorkSlices,
     /** Tokens per `send` at most: a backlog (itl 0, a long stall) goes out in pieces, each written on its own. */
     private readonly maxBatch: number,
-  ) {}
+    /** The first token to send: past 0 when a stream goes on after a pause (a KV-cache preemption). */
+    first = 0,
+  ) {
+    this.#sent = first;
+  }
 
   start(): void {
     this.#tick();

@@ -24,6 +24,12 @@ export const SCALARS = [
   'stop',
   'length',
   'abort',
+  /** KV-cache blocks the running requests hold, when the engine model's KV cache is on (enable_kv_cache). */
+  'kvBlocks',
+  /** Requests preempted to free KV-cache blocks (enable_preemption). */
+  'preemptions',
+  /** Prompt tokens found in the prefix cache (enable_prefix_caching). */
+  'prefixHits',
 ] as const;
 
 export type Scalar = (typeof SCALARS)[number];
@@ -42,6 +48,9 @@ export class Cell {
   stop = 0;
   length = 0;
   abort = 0;
+  kvBlocks = 0;
+  preemptions = 0;
+  prefixHits = 0;
   /** Requests answered with an error, by "status code" (e.g. "503 service_unavailable"). */
   readonly failures = new Map<string, number>();
   readonly hist: Record<Quantity, Hist>;

@@ -1,8 +1,9 @@
 // The engines' metrics pages, each with the names, types and labels its real server exports, all computed
 // from the same measured counts (telemetry/cell.ts). A model's requests are shown as one engine serving that
 // model, with a KV cache of kv_cache_tokens tokens: the tokens its running requests hold (prompt plus what
-// they generated so far) over that capacity. Prefix caching, preemption and speculative decoding are not
-// simulated: their counters are honest zeros.
+// they generated so far) over that capacity; with the engine model's KV cache on (enable_kv_cache), vLLM's
+// usage is its blocks held and its preemptions are counted, and with enable_prefix_caching its prefix-cache
+// hits. Speculative decoding is not simulated: its counters are honest zeros.
 import { AIPERF, DYNAMO, SGLANG, TRTLLM, VLLM } from './buckets.js';
 import { groupBy, type Cell, type Snapshot } from './cell.js';
 import { Exposition, type Labels } from './exposition.js';
@@ -11,6 +12,11 @@ export interface PageInput {
   snapshot: Snapshot;
   /** kv_cache_tokens: the KV cache of each model's engine, in tokens. */
   kvCapacity: number;
+  /**
+   * The blocks of the engine model's KV cache, when it is on (enable_kv_cache): vLLM's usage and preemptions
+   * then come from it; undefined when off.
+   */
+  kvBlocks?: number | undefined;
   /** Tokens sent per second over the last dcgm_window_sec, by model. */
   tokensPerSecond: ReadonlyMap<string, number>;
   /** Seconds since the server started. */
@@ -51,15 +57,20 @@ export function writeVllm(page: Exposition, input: PageInput): void {
   };
   each('vllm:num_requests_running', 'Requests generating now.', 'gauge', (c) => c.running);
   each('vllm:num_requests_waiting', 'Requests waiting in the queue.', 'gauge', (c) => c.waiting);
-  each('vllm:kv_cache_usage_perc', 'KV-cache usage: the tokens running requests hold over kv_cache_tokens (1 is full).', 'gauge', (c) => usage(c, input.kvCapacity));
-  each('vllm:num_preemptions_total', 'Preemptions (none: the mock never evicts a request).', 'counter', () => 0);
+  const blocks = input.kvBlocks;
+  if (blocks === undefined) {
+    each('vllm:kv_cache_usage_perc', 'KV-cache usage: the tokens running requests hold over kv_cache_tokens (1 is full).', 'gauge', (c) => usage(c, input.kvCapacity));
+  } else {
+    each('vllm:kv_cache_usage_perc', 'KV-cache usage: the blocks running requests hold over all blocks (1 is full).', 'gauge', (c) => Math.min(1, Math.max(0, c.kvBlocks) / Math.max(1, blocks)));
+  }
+  each('vllm:num_preemptions_total', 'Requests preempted to free KV-cache blocks (enable_preemption).', 'counter', (c) => c.preemptions);
   each('vllm:prompt_tokens_total', 'Prompt tokens of the requests that began generating.', 'counter', (c) => c.promptTokens);
   each('vllm:generation_tokens_total', 'Tokens sent.', 'counter', (c) => c.generationTokens);
   page.family('vllm:request_success_total', 'Requests that finished, by finish reason.', 'counter', () => {
     for (const [m, c] of models) for (const reason of ['stop', 'length', 'abort'] as const) page.sample('vllm:request_success_total', [['model_name', m], ['finished_reason', reason]], c[reason]);
   });
   each('vllm:prefix_cache_queries_total', 'Prompt tokens looked up in the prefix cache.', 'counter', (c) => c.promptTokens);
-  each('vllm:prefix_cache_hits_total', 'Prompt tokens found in the prefix cache (none: not simulated).', 'counter', () => 0);
+  each('vllm:prefix_cache_hits_total', 'Prompt tokens found in the prefix cache (enable_prefix_caching; otherwise none).', 'counter', (c) => c.prefixHits);
   hist('vllm:time_to_first_token_seconds', 'Time from arrival to the first token sent.', (c) => c.hist.ttft, VLLM.ttft);
   hist('vllm:inter_token_latency_seconds', 'Time between consecutive tokens sent.', (c) => c.hist.itl, VLLM.itl);
   hist('vllm:e2e_request_latency_seconds', 'Time from arrival to the last token sent.', (c) => c.hist.e2e, VLLM.e2e);
@@ -178,7 +189,7 @@ export function writeSglang(page: Exposition, input: PageInput): void {
   hist('sglang:queue_time_seconds', 'Time spent waiting for a generation slot.', sched, (c) => c.hist.queue, SGLANG.queue);
   one('sglang:prompt_tokens_total', 'Prompt tokens of the requests that began generating.', 'counter', tok, (c) => c.promptTokens);
   one('sglang:generation_tokens_total', 'Tokens sent.', 'counter', tok, (c) => c.generationTokens);
-  one('sglang:cached_tokens_total', 'Prompt tokens served from the prefix cache (none: not simulated).', 'counter', tok, () => 0);
+  one('sglang:cached_tokens_total', 'Prompt tokens served from the prefix cache (enable_prefix_caching; otherwise none).', 'counter', tok, (c) => c.prefixHits);
   one('sglang:num_requests_total', 'Requests finished.', 'counter', tok, (c) => c.finished);
   one('sglang:num_aborted_requests_total', 'Requests cut before their end.', 'counter', tok, (c) => c.abort);
   hist('sglang:time_to_first_token_seconds', 'Time from arrival to the first token sent.', tok, (c) => c.hist.ttft, SGLANG.ttft);

@@ -46,6 +46,8 @@ async function measure(deps: Deps): Promise<Measured> {
     input: {
       snapshot,
       kvCapacity: s.kv_cache_tokens,
+      // With the KV cache on, each process has its own: the pages read the blocks held over all of theirs.
+      kvBlocks: s.enable_kv_cache ? Math.floor(s.kv_cache_tokens / s.block_size) * (deps.clusterMetrics ? Math.max(1, s.workers) : 1) : undefined,
       tokensPerSecond: rates.tokensPerSecond,
       uptime: Math.max(0, Date.now() / 1000 - deps.startedAt),
       // With --workers, the adapters' state of the worker that answers the scrape (each worker has its own).
