@@ -446,8 +446,10 @@ describe(`fuzzing the request bodies (seed ${SEED})`, { timeout: 300_000 }, () =
     const seconds = (performance.now() - t0) / 1000;
     console.log(`# ${cases.length} inference bodies in ${seconds.toFixed(1)} s; statuses ${JSON.stringify(Object.fromEntries(statuses))}`);
     assert.deepEqual(failures.slice(0, 10), [], `${failures.length} of ${cases.length} answers are wrong`);
-    // The generator is not vacuous: valid bodies were answered 200, invalid ones 400, and neither is rare.
-    assert.ok((statuses.get(200) ?? 0) > cases.length / 5, `only ${statuses.get(200) ?? 0} answers were 200`);
+    // The generator is not vacuous: valid bodies were answered 200, invalid ones 400, and neither is rare. (Chat's
+    // optional fields that are refused in some combinations, such as top_logprobs without logprobs or tool_choice
+    // without tools, put the share of 200s near a fifth: a sixth is the floor.)
+    assert.ok((statuses.get(200) ?? 0) > cases.length / 6, `only ${statuses.get(200) ?? 0} answers were 200`);
     assert.ok((statuses.get(400) ?? 0) > cases.length / 5, `only ${statuses.get(400) ?? 0} answers were 400`);
     assert.equal(server.proc.exitCode, null, 'the server is still running');
   });

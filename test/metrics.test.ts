@@ -141,7 +141,7 @@ async function workload(post: (path: string, body: object, headers?: Record<stri
     jobs.push(
       (async () => {
         assert.equal((await post('/v1/completions', { model, prompt: 'x' }, { 'X-Mock-Error': '503' })).status, 503);
-        assert.equal((await post('/v1/completions', { model, prompt: 'x', max_tokens: 0 })).status, 400);
+        assert.equal((await post('/v1/completions', { model, prompt: 'x', max_tokens: -1 })).status, 400);
       })(),
     );
   }
