@@ -24,6 +24,18 @@ describe('the step clock', () => {
     assert.equal(a.due(4) - a.due(3), 10 + 5 * 1, 'one left: one running');
   });
 
+  it('a request joining ttft after its admission leaves the running stream stepping until then', () => {
+    const clock = new StepClock(() => settings);
+    const a = batchedPace(clock, clock.join(0, 1, 0), 20);
+    assert.equal(a.due(0), 15);
+    // b is admitted at 15 with ttft 50 and a 40 ms prefill: it joins at 65, in the step [60, 75) in progress.
+    const b = batchedPace(clock, clock.join(65, 1, 40), 5);
+    assert.deepEqual([1, 2, 3].map((k) => a.due(k)), [30, 45, 60], 'a keeps one step of 10 + 5 × 1 until b joins');
+    assert.equal(a.due(4), 75);
+    assert.equal(b.due(0), 75 + 10 + 5 * 2 + 40, 'b: the rest of the step in progress at 65, then its prefill step');
+    assert.equal(a.due(5), b.due(0), 'a waits for b\'s prefill once, in that step');
+  });
+
   /** A seeded run: `streams` streams of `tokens` tokens arriving at random, every gap checked against the formula. */
   function run(streams: number, tokens: number, seed: number): number[] {
     let x = seed;

@@ -2,8 +2,8 @@
 // process. Every step gives each running sequence one token; a decode step lasts itl + itl_per_running ×
 // running sequences (read when the step is planned), and a step that carries a newly admitted request's
 // prefill lasts ttft_per_input_token × its uncached prompt tokens longer, which delays the others' next token
-// by as much. A new request's prefill goes into the first step not yet planned (after the step in progress),
-// so its TTFT is ttft + the rest of the current step + that step. Steps are planned one ahead, when a stream
+// by as much. A new request joins at admission + ttft; its prefill goes into the step after the one in progress
+// then, so its TTFT is ttft + the rest of that step + its prefill step. Steps are planned one ahead, when a stream
 // asks for its next token, so a prefill admitted meanwhile lands in the very next step.
 import type { Pace } from './timing.js';
 import type { Settings } from '../types.js';
@@ -12,6 +12,8 @@ export type BatchingSettings = Pick<Settings, 'itl' | 'itl_per_running'>;
 
 /** How long ago a planned step may still be looked up (a paused stream's catch-up); older ones are dropped. */
 const KEEP_MS = 30_000;
+/** Most decode steps planned at once to reach a joining request's start. */
+const MAX_FILL = 4096;
 
 export class StepClock {
   /** Ends of the planned steps, ascending; each step starts at the previous end (or later, after idling). */
@@ -40,12 +42,30 @@ export class StepClock {
    * when their first token comes. They count as running from now until `leave`.
    */
   join(t: number, sequences: number, prefill: number): number {
+    // A request joins at admission + ttft, usually later than the steps planned so far: the running streams
+    // keep stepping until then (their steps are planned now, so that the prefill step does not open a gap
+    // in their streams), and the prefill goes into the step after the one in progress at t.
+    this.#decodeUntil(t);
     this.#running += sequences;
     return this.#plan(t, prefill);
   }
 
   leave(sequences: number): void {
     this.#running -= sequences;
+  }
+
+  /** Plans decode steps of the running sequences from the last planned step until one ends at or after t. */
+  #decodeUntil(t: number): void {
+    const last = this.#ends.at(-1);
+    if (this.#running === 0 || last === undefined || last >= t) return;
+    const s = this.settings();
+    const step = s.itl + s.itl_per_running * this.#running;
+    // Steps too many to plan (a gap longer than kept steps, or steps of a few µs) leave the prefill step at t.
+    if (step <= 0 || last < t - KEEP_MS || (t - last) / step > MAX_FILL) return;
+    for (let end = last + step; ; end += step) {
+      this.#ends.push(end);
+      if (end >= t) return;
+    }
   }
 
   #plan(t: number, prefill: number): number {
