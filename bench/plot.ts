@@ -13,6 +13,8 @@ export interface Line {
 export interface Panel {
   title: string;
   yLabel: string;
+  /** A log₁₀ y axis, for values that span orders of magnitude (TTFT behind a queue). */
+  logY?: boolean;
   lines: readonly Line[];
 }
 
@@ -30,18 +32,41 @@ function step(max: number, count: number): number {
   return 10 * mag;
 }
 
-function panel(p: Panel, xs: readonly number[], dx: number, xLabel: string): string {
-  const ys = p.lines.flatMap((l) => l.points.map(([, y]) => y ?? 0));
+/** The y axis: where a value is drawn (0 at the bottom, 1 at the top) and the ticks to label. */
+interface YAxis {
+  at(y: number): number;
+  ticks: number[];
+}
+
+function linearAxis(ys: readonly number[]): YAxis {
   const top = Math.max(1, ...ys) * 1.08;
   const ystep = step(top, 5);
   const yMax = Math.ceil(top / ystep) * ystep;
+  const ticks: number[] = [];
+  for (let y = 0; y <= yMax + 1e-9; y += ystep) ticks.push(y);
+  return { at: (y) => y / yMax, ticks };
+}
+
+/** Decades from below the least value to above the greatest, ticks at 1, 2 and 5 of each. */
+function logAxis(ys: readonly number[]): YAxis {
+  const positive = ys.filter((y) => y > 0);
+  const lo = Math.floor(Math.log10(Math.min(...positive, 1e9)));
+  const hi = Math.max(lo + 1, Math.ceil(Math.log10(Math.max(...positive, 1e-9))));
+  const ticks = [];
+  for (let e = lo; e <= hi; e++) for (const m of [1, 2, 5]) if (e < hi || m === 1) ticks.push(m * 10 ** e);
+  return { at: (y) => (Math.log10(Math.max(y, 10 ** lo)) - lo) / (hi - lo), ticks };
+}
+
+function panel(p: Panel, xs: readonly number[], dx: number, xLabel: string): string {
+  const ys = p.lines.flatMap((l) => l.points.flatMap(([, y]) => (y === null ? [] : [y])));
+  const axis = p.logY ? logAxis(ys) : linearAxis(ys);
   const lx = Math.log2(xs[0]!);
   const rx = Math.log2(xs[xs.length - 1]!);
   const px = (x: number): number => dx + PAD.left + ((Math.log2(x) - lx) / Math.max(1e-9, rx - lx)) * (W - PAD.left - PAD.right);
-  const py = (y: number): number => PAD.top + (1 - y / yMax) * (H - PAD.top - PAD.bottom);
+  const py = (y: number): number => PAD.top + (1 - axis.at(y)) * (H - PAD.top - PAD.bottom);
   const out: string[] = [];
   out.push(`<text x="${dx + W / 2}" y="20" text-anchor="middle" font-weight="bold">${esc(p.title)}</text>`);
-  for (let y = 0; y <= yMax + 1e-9; y += ystep) {
+  for (const y of axis.ticks) {
     out.push(`<line x1="${dx + PAD.left}" x2="${dx + W - PAD.right}" y1="${py(y).toFixed(1)}" y2="${py(y).toFixed(1)}" stroke="#ddd"/>`);
     out.push(`<text x="${dx + PAD.left - 6}" y="${(py(y) + 4).toFixed(1)}" text-anchor="end">${+y.toFixed(2)}</text>`);
   }
@@ -76,16 +101,17 @@ function panel(p: Panel, xs: readonly number[], dx: number, xLabel: string): str
   return out.join('\n');
 }
 
-/** The panels side by side over the same x values (concurrency), with a caption under them. */
-export function lineChartSvg(panels: readonly Panel[], xs: readonly number[], xLabel: string, caption: string): string {
+/** The panels side by side over the same x values (concurrency), with a caption of a line or more under them. */
+export function lineChartSvg(panels: readonly Panel[], xs: readonly number[], xLabel: string, caption: readonly string[]): string {
   const width = W * panels.length;
-  const height = H + 22;
+  const height = H + 16 * caption.length + 8;
   const body = panels.map((p, i) => panel(p, xs, i * W, xLabel)).join('\n');
+  const lines = caption.map((c, i) => `<text x="${width / 2}" y="${H + 16 * (i + 1)}" text-anchor="middle" fill="#555">${esc(c)}</text>`);
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     body,
-    `<text x="${width / 2}" y="${height - 8}" text-anchor="middle" fill="#555">${esc(caption)}</text>`,
+    ...lines,
     '</svg>',
     '',
   ].join('\n');

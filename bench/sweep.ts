@@ -1,5 +1,5 @@
 // npm run bench:sweep (and the end of npm run bench): TTFT and ITL, p50 and p99, against concurrency, with the
-// engine model off (the configured TTFT/ITL, the default) and on, on multi-turn corpus conversations (each turn
+// engine model off (the configured TTFT/ITL, the default), with prefix caching alone, and all on, on multi-turn corpus conversations (each turn
 // repeats the history, so a prefix cache has something to reuse). Writes bench/sweep.svg, linked from
 // bench/RESULTS.md, and bench/results/sweep.json: the curve the server draws before a benchmark is pointed at it.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -27,6 +27,8 @@ export const ENGINE_ON: readonly string[] = ['--enable-kv-cache', '--enable-pref
 
 const CURVES: readonly Curve[] = [
   { label: 'engine model off', color: '#1f77b4', args: PER_INPUT_TOKEN },
+  // Alone, so that the TTFT a cached history saves shows apart from the steps batching adds to it.
+  { label: 'prefix caching only', color: '#2ca02c', args: [...PER_INPUT_TOKEN, '--enable-prefix-caching'] },
   { label: 'engine model on', color: '#d62728', args: [...PER_INPUT_TOKEN, ...ENGINE_ON] },
 ];
 
@@ -83,10 +85,13 @@ async function main(): Promise<void> {
         points: points.map((p) => [p.concurrency, p[metric]?.[q] ?? null] as const),
       })),
     );
-  const caption = `ttft ${LATENCY.ttft} ms + ${PER_INPUT_TOKEN[1]} ms per prompt token, itl ${LATENCY.itl} ms, ${MAX_TOKENS} tokens, 3-turn corpus chats; on: ${ENGINE_ON.join(' ') || '(nothing)'}`;
+  const caption = [
+    `both: --ttft ${LATENCY.ttft} --ttft-per-input-token ${PER_INPUT_TOKEN[1]} --itl ${LATENCY.itl} (one process); streamed 3-turn corpus chats, ${MAX_TOKENS} tokens each`,
+    `on: ${ENGINE_ON.join(' ')}`,
+  ];
   const svg = lineChartSvg(
     [
-      { title: 'Time to first token', yLabel: 'ms', lines: lines('ttft') },
+      { title: 'Time to first token', yLabel: 'ms (log scale)', logY: true, lines: lines('ttft') },
       { title: 'Inter-token latency', yLabel: 'ms', lines: lines('itl') },
     ],
     CONCURRENCY,
