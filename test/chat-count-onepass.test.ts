@@ -189,6 +189,27 @@ for (const c of CASES) {
       assert.ok(shaped > all.length / 4, `only ${shaped} of ${all.length} chats from their shapes`);
       assert.ok(rendered > 0, 'no chat was rendered in full: the generator no longer reaches the unsafe contents');
     });
+
+    test('chatIdsAsync (the prefix cache\'s ids) are the two-pass ids, for the same chats', async () => {
+      const mismatches: string[] = [];
+      const all = [...plainChats(), ...sampleChats(c)];
+      for (const chat of all) {
+        let theirs: readonly number[] | 'refused';
+        try {
+          theirs = Array.from(library.encode(tok.renderChat(chat)!, { add_special_tokens: false }).ids);
+        } catch {
+          theirs = 'refused';
+        }
+        let ours: readonly number[] | 'refused';
+        try {
+          ours = (await tok.chatIdsAsync(chat))!;
+        } catch {
+          ours = 'refused';
+        }
+        if (JSON.stringify(ours) !== JSON.stringify(theirs)) mismatches.push(`${JSON.stringify(chat)}: ${String(ours).slice(0, 80)} vs ${String(theirs).slice(0, 80)}`);
+      }
+      assert.equal(mismatches.length, 0, `${mismatches.length} of ${all.length} differ:\n${mismatches.slice(0, 3).join('\n')}`);
+    });
   });
 }
 

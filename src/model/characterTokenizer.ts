@@ -94,6 +94,7 @@ export function characterTokenizer(name: string, worker?: EncodeWorker): LoadedT
     chatTokens: () => undefined,
     encodeAsync: (text) => (worker && offThread(text) ? worker.encode({ kind: 'characters' }, text) : Promise.resolve(characterIds(text))),
     chatTokensAsync: () => Promise.resolve(undefined),
+    chatIdsAsync: () => Promise.resolve(undefined),
     specialTokens: { prefix: [], suffix: [] },
     tokenString: (id) => pieces.text(id) ?? undefined,
     pieces,

@@ -73,19 +73,31 @@ export function lastUserText(messages: readonly ChatMessage[]): string {
  * The prompt's token ids as the model sees them (the chat template's text, encoded), for the prefix cache:
  * built only when it is on. Without a template, or when it refuses the messages, the echo's ids.
  */
-export async function chatPromptIdsAsync(
+export function chatPromptIdsAsync(
   tokenizer: LoadedTokenizer,
   messages: readonly ChatMessage[],
   echo: readonly number[],
   tools?: ChatTemplateTools,
 ): Promise<readonly number[]> {
-  let text: string | undefined;
+  return templateIdsAsync(tokenizer, templateMessages(messages), () => Promise.resolve(echo), tools);
+}
+
+/** chatPromptIdsAsync for messages already in the template's shape (Anthropic's); `fallback` gives the echo's ids. */
+export async function templateIdsAsync(
+  tokenizer: LoadedTokenizer,
+  messages: ChatTemplateMessage[],
+  fallback: () => Promise<readonly number[]>,
+  tools?: ChatTemplateTools,
+): Promise<readonly number[]> {
+  let ids: readonly number[] | undefined;
   try {
-    text = tokenizer.renderChat(templateMessages(messages), true, tools);
-  } catch {
-    text = undefined;
+    ids = await tokenizer.chatIdsAsync(messages, tools);
+  } catch (err) {
+    // The encode worker's failure fails the request; a template's refusal of the messages gives the echo's ids.
+    if (err instanceof ApiError) throw err;
+    ids = undefined;
   }
-  return text === undefined ? echo : tokenizer.encodeAsync(text);
+  return ids ?? fallback();
 }
 
 export interface CompletionPrompt {

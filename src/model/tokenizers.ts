@@ -73,6 +73,11 @@ export interface LoadedTokenizer {
   encodeAsync(text: string): Promise<readonly number[]>;
   /** chatTokens, with a large conversation's rendered prompt counted in the encode worker. */
   chatTokensAsync(messages: ChatTemplateMessage[], tools?: ChatTemplateTools): Promise<number | undefined>;
+  /**
+   * The ids of renderChat(messages, true, tools) (what the prefix cache hashes), built as chatTokensAsync
+   * counts them: from the chat's shape and its sections' cached ids; undefined without a template.
+   */
+  chatIdsAsync(messages: ChatTemplateMessage[], tools?: ChatTemplateTools): Promise<readonly number[] | undefined>;
   readonly pieces: TokenPieces;
   /**
    * How encode works: `pieces` (src/model/pieceEncoder.ts), `library` (whole texts through the library), or
@@ -490,6 +495,23 @@ async function buildTokenizer(name: string, files: TokenizerFiles, worker: Encod
   // Piece encoding counts a prompt by its sections (cached); the library's encoding counts it whole.
   const sections = fast && new SectionCounter(fast.parts, fast);
   const count = (text: string): number => (sections ? sections.count(text) : encodeText(text).length);
+  const idsOf = (text: string): readonly number[] => (sections ? sections.ids(text) : encodeText(text));
+  /** The prompt text of a chat: from its shape when it has one (no template run), else the template's. */
+  const chatText = (messages: ChatTemplateMessage[], tools?: ChatTemplateTools): string | undefined => {
+    if (!shaped) return undefined;
+    const withTools = tools !== undefined && tools.length > 0;
+    if (!messages.some((m) => m.tool_calls !== undefined && m.tool_calls.length > 0)) {
+      return (withTools ? shapedFor(tools)! : shaped).renderChat(messages).text;
+    }
+    // The shapes know roles and contents only: a chat with earlier tool calls is rendered whole.
+    return renderChat(messages, true, tools);
+  };
+  /** Whether a chat is large enough for the encode worker (it would hold the event loop here). */
+  const bigChat = (messages: ChatTemplateMessage[]): boolean => {
+    let chars = 0;
+    for (const m of messages) chars += m.content.length;
+    return worker !== undefined && (chars > OFF_THREAD_CHARS || messages.some((m) => offThread(m.content)));
+  };
   // The worker reads the same files. A large text goes there whole and is never kept: one is rarely sent
   // twice, and holding its ids would push out the many small prompts that are.
   const source = { kind: 'folder', dir: files.dir } as const;
@@ -506,25 +528,25 @@ async function buildTokenizer(name: string, files: TokenizerFiles, worker: Encod
     encode,
     renderChat,
     chatTokens(messages, tools) {
-      if (!shaped) return undefined;
-      const withTools = tools !== undefined && tools.length > 0;
-      if (!messages.some((m) => m.tool_calls !== undefined && m.tool_calls.length > 0)) {
-        return count((withTools ? shapedFor(tools)! : shaped).renderChat(messages).text);
-      }
-      // The shapes know roles and contents only: a chat with earlier tool calls is rendered whole.
-      const rendered = renderChat(messages, true, tools);
-      return rendered === undefined ? undefined : count(rendered);
+      const text = chatText(messages, tools);
+      return text === undefined ? undefined : count(text);
     },
     ...(shaped && { chatRenders: shaped.stats }),
     encodeAsync(text) {
       return worker && offThread(text) ? worker.encode(source, text) : Promise.resolve(encode(text));
     },
     async chatTokensAsync(messages, tools) {
-      let chars = 0;
-      for (const m of messages) chars += m.content.length;
-      if (!worker || (chars <= OFF_THREAD_CHARS && !messages.some((m) => offThread(m.content)))) return loaded.chatTokens(messages, tools);
+      if (!bigChat(messages)) return loaded.chatTokens(messages, tools);
       const rendered = renderChat(messages, true, tools);
-      return rendered === undefined ? undefined : worker.count(source, rendered);
+      return rendered === undefined ? undefined : worker!.count(source, rendered);
+    },
+    async chatIdsAsync(messages, tools) {
+      if (!bigChat(messages)) {
+        const text = chatText(messages, tools);
+        return text === undefined ? undefined : idsOf(text);
+      }
+      const rendered = renderChat(messages, true, tools);
+      return rendered === undefined ? undefined : worker!.encode(source, rendered);
     },
     specialTokens: specialsAround(tok),
     tokenString: (id) => (Number.isSafeInteger(id) && id >= 0 ? (tok.id_to_token(id) ?? undefined) : undefined),
