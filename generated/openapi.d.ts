@@ -792,7 +792,9 @@ export interface paths {
          *     `usage.cache_read_input_tokens` is the longest such prefix, `cache_creation_input_tokens` the tokens
          *     from there to the last cacheable breakpoint, and `input_tokens` the rest; `ttft_per_input_token` counts
          *     only the tokens not read from the cache (a read prefix is not prefilled again). The cache holds the hashes of
-         *     at most 4,096 prefixes per server process (the least recently used go first).
+         *     at most 4,096 prefixes per server process (the least recently used go first). While enable_prefix_caching
+         *     is on, the engine's prefix cache hit is read too: `cache_read_input_tokens` is the greater of the two, and
+         *     the tokens it covers are no longer counted as written.
          *
          *     Streaming (`stream: true`) sends Anthropic's events, each as `event:` and `data:` lines:
          *     `message_start`, then per content block `content_block_start`, `content_block_delta` events
@@ -1467,7 +1469,7 @@ export interface components {
          */
         EnablePreemption: boolean;
         /**
-         * @description Simulates vLLM's automatic prefix caching for chat and text completions: a prompt's token ids (a chat's template text, encoded) are cut into full blocks of block_size, each named by a hash chained on its parent's; blocks stay cached after their request ends, the least recently used evicted beyond floor(kv_cache_tokens / block_size) blocks. A prompt's cached tokens are its longest run of cached blocks from the start within its first prompt − 1 tokens, looked up at admission; its time to first token is then ttft + ttft_per_input_token × (prompt − cached). usage.prompt_tokens_details.cached_tokens tells them, and vllm:prefix_cache_hits_total counts them. Works with or without enable_kv_cache.
+         * @description Simulates vLLM's automatic prefix caching for chat and text completions: a prompt's token ids (a chat's template text, encoded) are cut into full blocks of block_size, each named by a hash chained on its parent's; blocks stay cached after their request ends, the least recently used evicted beyond floor(kv_cache_tokens / block_size) blocks. A prompt's cached tokens are its longest run of cached blocks from the start within its first prompt − 1 tokens, looked up at admission; its time to first token is then ttft + ttft_per_input_token × (prompt − cached). usage.prompt_tokens_details.cached_tokens tells them (input_tokens_details.cached_tokens in Responses, cache_read_input_tokens in Anthropic Messages), and vllm:prefix_cache_hits_total counts them. Works with or without enable_kv_cache.
          * @default false
          */
         EnablePrefixCaching: boolean;
@@ -2178,7 +2180,7 @@ export interface components {
         ResponseUsage: {
             /** @description As a chat completion of the same messages counts prompt_tokens. */
             input_tokens: number;
-            /** @description No prompt cache is simulated for Responses; both are 0. */
+            /** @description cached_tokens are the prompt tokens served from the prefix cache while enable_prefix_caching is on (a multiple of block_size), else 0; no cache is written to, so cache_write_tokens is 0. */
             input_tokens_details: {
                 cached_tokens: number;
                 cache_write_tokens: number;

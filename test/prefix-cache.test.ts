@@ -4,10 +4,12 @@
 // times are exact (no token leaves early), upper bounds loose for a loaded machine.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import Anthropic from '@anthropic-ai/sdk';
 import { PrefixCache, type PrefixSettings } from '../src/model/prefixCache.js';
+import { withPrefixHit } from '../src/model/promptCache.js';
 import { postJson, readSse, startServer, type RunningServer } from './support/server.js';
 import { metric } from './support/prometheus.js';
-import type { ChatChunk, CompletionResponse, Usage } from '../src/types.js';
+import type { ChatChunk, CompletionResponse, MessageStreamEvent, ResponseObject, Usage } from '../src/types.js';
 
 const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);
 
@@ -32,6 +34,17 @@ describe('the prefix cache model', () => {
     cache.lookup('m', range(100, 5)); // block C: A is the least recently used and goes
     assert.equal(cache.size, 2);
     assert.equal(cache.lookup('m', range(0, 9)), 0, 'A was evicted, and with it the run');
+  });
+});
+
+describe('Anthropic cache fields with the prefix cache', () => {
+  it('count the hit as read; writes the hit holds are read instead, the 1-hour ones first', () => {
+    const use = { read: 1000, created1h: 500, created5m: 300 };
+    assert.deepEqual(withPrefixHit(use, 800), use, 'a hit shorter than the read changes nothing');
+    assert.deepEqual(withPrefixHit(use, 1200), { read: 1200, created1h: 300, created5m: 300 });
+    assert.deepEqual(withPrefixHit(use, 1600), { read: 1600, created1h: 0, created5m: 200 });
+    assert.deepEqual(withPrefixHit(use, 2000), { read: 2000, created1h: 0, created5m: 0 }, 'beyond every breakpoint');
+    assert.deepEqual(withPrefixHit({ read: 0, created1h: 0, created5m: 0 }, 64), { read: 64, created1h: 0, created5m: 0 }, 'no cache_control: the hit alone');
   });
 });
 
@@ -96,6 +109,41 @@ describe('prefix caching as a client sees it', () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
     assert.equal(metric(text, 'vllm:prefix_cache_hits_total')! - hits0, 96);
     assert.equal(metric(text, 'vllm:prefix_cache_queries_total')! - queries0, 200);
+  });
+
+  it('Anthropic Messages: the cached system prompt is cache_read_input_tokens, at message_start and in the message', async () => {
+    const client = new Anthropic({ baseURL: server.url, apiKey: 'test', maxRetries: 0, timeout: 30_000 });
+    const ask = (question: string) => ({ model: 'Qwen/Qwen3-0.6B', max_tokens: 2, system, messages: [{ role: 'user' as const, content: question }] });
+    const first = await client.messages.create(ask('Which rule comes first?'));
+    assert.equal(first.usage.cache_read_input_tokens, 0);
+    const prompt = first.usage.input_tokens;
+    assert.ok(prompt >= 512, `${prompt} input tokens`);
+    const second = await client.messages.create(ask('Which rule comes last?'));
+    const read = second.usage.cache_read_input_tokens!;
+    assert.ok(read >= 512 && read < prompt && read % 16 === 0, `${read} tokens read: the system prompt's full blocks`);
+    assert.equal(second.usage.input_tokens + read, prompt, 'input_tokens are the rest');
+    assert.equal(second.usage.cache_creation_input_tokens, 0);
+    // Streamed, message_start tells the read already (the lookup comes before the first event).
+    const res = await postJson(`${server.url}/v1/messages`, { ...ask('Which rule is in the middle?'), stream: true }, { 'x-api-key': 'test', 'anthropic-version': '2023-06-01' });
+    const events = (await readSse(res)).map((e) => JSON.parse(e.data) as MessageStreamEvent);
+    const start = events.find((e) => e.type === 'message_start');
+    assert.ok(start?.type === 'message_start');
+    assert.equal(start.message.usage.cache_read_input_tokens, read);
+    const delta = events.find((e) => e.type === 'message_delta');
+    assert.ok(delta?.type === 'message_delta');
+    assert.equal(delta.usage.cache_read_input_tokens, read);
+  });
+
+  it('OpenAI Responses: usage.input_tokens_details.cached_tokens tells the hit', async () => {
+    // Instructions of their own: the chats above cached the same system prompt for this model, and would hit.
+    const instructions = Array.from({ length: 160 }, (_, i) => `step${i}`).join(' ');
+    const ask = async (question: string): Promise<ResponseObject> =>
+      (await (await postJson(`${server.url}/v1/responses`, { model: 'm', instructions, input: question, max_output_tokens: 16, store: false })).json()) as ResponseObject;
+    const first = await ask('Name the first rule.');
+    assert.equal(first.usage?.input_tokens_details.cached_tokens, 0);
+    const second = await ask('Name the last rule.');
+    const cached = second.usage!.input_tokens_details.cached_tokens;
+    assert.ok(cached >= 512 && cached < second.usage!.input_tokens && cached % 16 === 0, `${cached} cached of ${second.usage!.input_tokens}`);
   });
 
   it('off, usage has no prompt_tokens_details and nothing is cached', async () => {

@@ -6,6 +6,7 @@ import { randomId } from '../http/request.js';
 import { plan } from '../model/generation.js';
 import { fitContext } from '../model/contextWindow.js';
 import { countInput, messageInput } from '../model/messageInput.js';
+import { templateIdsAsync } from '../model/prompt.js';
 import { NO_CACHE_USE, PromptCache } from '../model/promptCache.js';
 import { callTokens, toolCalls, UnknownTool, type ToolCall, type ToolChoice } from '../model/toolCall.js';
 import { SchemaInstanceError } from '../model/schemaInstance.js';
@@ -56,7 +57,15 @@ export default function createMessage(deps: Deps): OperationHandler {
       ...(tokens && { calls: { calls, ids: calls.map(() => randomId('toolu_')), tokens } }),
     });
     // A cache read skips the prefill of its prefix: ttft_per_input_token counts the rest only.
-    const generation = { model: body.model, plans: [one], pieces: tokenizer.pieces, promptTokens: counted.tokens, prefillTokens: counted.tokens - cached.read };
+    const generation = {
+      model: body.model,
+      plans: [one],
+      pieces: tokenizer.pieces,
+      promptTokens: counted.tokens,
+      prefillTokens: counted.tokens - cached.read,
+      // Only the prefix cache reads the ids; its hit counts as a cache read in the usage (withPrefixHit).
+      promptIds: async () => [await templateIdsAsync(tokenizer, input.chat, () => tokenizer.encodeAsync(input.echo))],
+    };
     await respond(ctx, deps, generation, format, body.stream === true ? { includeUsage: false, continuousUsage: false } : undefined);
   };
 }

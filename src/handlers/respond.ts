@@ -51,9 +51,10 @@ export interface Format {
   readonly done: string;
   /**
    * The events that open a stream before its first token, sent with the 200 (Responses' `response.created`,
-   * Anthropic's `message_start`); absent where the first token's frame opens the stream.
+   * Anthropic's `message_start`); absent where the first token's frame opens the stream. `prompt` is the usage
+   * before any output (its cached tokens known).
    */
-  head?(): string;
+  head?(prompt: Usage): string;
   /**
    * The events after a stream's last token, always sent (Responses' `*.done` events and `response.completed`,
    * Anthropic's `message_delta` and `message_stop`); `u` is the whole answer's usage.
@@ -744,7 +745,7 @@ function respondStream(
   });
   // A first token due now goes out with the headers in one write; otherwise the 200 goes out at once, with the
   // events that open the stream where the API has them.
-  if (format.head) writer.write(format.head());
+  if (format.head) writer.write(format.head(usage(g.promptTokens, 0, 0, g.cachedTokens)));
   else if (p.due(0) > performance.now() + 1) writer.flushHeaders();
   clock.start();
 }

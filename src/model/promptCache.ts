@@ -74,6 +74,19 @@ export class PromptCache {
   }
 }
 
+/**
+ * A cache use seen together with the engine's prefix cache (enable_prefix_caching): its `hit` tokens from the
+ * prompt's start are reads too. Tokens it would write that the hit already holds are read, not written; the
+ * writes nearest the start are the 1-hour ones (Anthropic requires longer times to live before shorter ones).
+ */
+export function withPrefixHit(use: CacheUse, hit: number): CacheUse {
+  if (hit <= use.read) return use;
+  let covered = Math.min(hit, use.read + use.created1h + use.created5m) - use.read;
+  const created1h = use.created1h - Math.min(use.created1h, covered);
+  covered -= use.created1h - created1h;
+  return { read: hit, created1h, created5m: use.created5m - covered };
+}
+
 function keyOf(model: string, prefix: string): string {
   return createHash('sha256').update(model).update('\u0000').update(prefix).digest('base64');
 }

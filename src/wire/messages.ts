@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { FrameTemplate } from '../http/frame.js';
 import { anthropicErrorBody } from '../http/errorShapes.js';
 import { callAt, type CallTokens, type ToolCall } from '../model/toolCall.js';
-import type { CacheUse } from '../model/promptCache.js';
+import { withPrefixHit, type CacheUse } from '../model/promptCache.js';
 import type { Format, TokenKind } from '../handlers/respond.js';
 import type { FinishReason, Message, MessageContentBlock, MessageDeltaUsage, MessageStopReason, MessageStreamEvent, MessageUsage, Usage } from '../types.js';
 
@@ -48,23 +48,25 @@ function stopReason(a: MessageAnswer): MessageStopReason {
   return a.stopSequence !== null ? 'stop_sequence' : 'end_turn';
 }
 
-function messageUsage(a: MessageAnswer, outputTokens: number): MessageUsage {
-  const created = a.cache.created5m + a.cache.created1h;
+/** The message's usage: `u` is the engine's (its output tokens, and the prefix cache's hit when that is on). */
+function messageUsage(a: MessageAnswer, u: Usage): MessageUsage {
+  const cache = withPrefixHit(a.cache, u.prompt_tokens_details?.cached_tokens ?? 0);
+  const created = cache.created5m + cache.created1h;
   return {
-    input_tokens: a.promptTokens - a.cache.read - created,
-    output_tokens: outputTokens,
+    input_tokens: a.promptTokens - cache.read - created,
+    output_tokens: u.completion_tokens,
     cache_creation_input_tokens: created,
-    cache_read_input_tokens: a.cache.read,
-    cache_creation: { ephemeral_5m_input_tokens: a.cache.created5m, ephemeral_1h_input_tokens: a.cache.created1h },
+    cache_read_input_tokens: cache.read,
+    cache_creation: { ephemeral_5m_input_tokens: cache.created5m, ephemeral_1h_input_tokens: cache.created1h },
     service_tier: 'standard',
   };
 }
 
-function deltaUsage(a: MessageAnswer, outputTokens: number): MessageDeltaUsage {
-  const u = messageUsage(a, outputTokens);
+function deltaUsage(a: MessageAnswer, usage: Usage): MessageDeltaUsage {
+  const u = messageUsage(a, usage);
   return {
     input_tokens: u.input_tokens,
-    output_tokens: outputTokens,
+    output_tokens: u.output_tokens,
     cache_creation_input_tokens: u.cache_creation_input_tokens,
     cache_read_input_tokens: u.cache_read_input_tokens,
   };
@@ -132,7 +134,7 @@ export function messageFormat(a: MessageAnswer): Format {
   };
   return {
     done: '',
-    head() {
+    head(prompt) {
       const message: Message = {
         id: a.id,
         type: 'message',
@@ -141,7 +143,7 @@ export function messageFormat(a: MessageAnswer): Format {
         content: [],
         stop_reason: null,
         stop_sequence: null,
-        usage: messageUsage(a, 0),
+        usage: messageUsage(a, prompt),
       };
       return messageEvent({ type: 'message_start', message }) + start() + messageEvent({ type: 'ping' });
     },
@@ -155,7 +157,7 @@ export function messageFormat(a: MessageAnswer): Format {
     end(u: Usage) {
       return (
         stop() +
-        messageEvent({ type: 'message_delta', delta: { stop_reason: stopReason(a), stop_sequence: a.stopSequence }, usage: deltaUsage(a, u.completion_tokens) }) +
+        messageEvent({ type: 'message_delta', delta: { stop_reason: stopReason(a), stop_sequence: a.stopSequence }, usage: deltaUsage(a, u) }) +
         messageEvent({ type: 'message_stop' })
       );
     },
@@ -187,7 +189,7 @@ export function messageFormat(a: MessageAnswer): Format {
         content,
         stop_reason: stopReason(a),
         stop_sequence: a.stopSequence,
-        usage: messageUsage(a, u.completion_tokens),
+        usage: messageUsage(a, u),
       };
     },
   };

@@ -44,7 +44,7 @@ export interface PlannedCalls {
 export function responsesUsage(u: Usage): ResponseUsage {
   return {
     input_tokens: u.prompt_tokens,
-    input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },
+    input_tokens_details: { cached_tokens: u.prompt_tokens_details?.cached_tokens ?? 0, cache_write_tokens: 0 },
     output_tokens: u.completion_tokens,
     output_tokens_details: { reasoning_tokens: u.completion_tokens_details?.reasoning_tokens ?? 0 },
     total_tokens: u.total_tokens,
