@@ -329,54 +329,67 @@ async function* chunks<T>(open: () => Promise<Answer<ReadableStream<Uint8Array> 
 const isTgiError = (v: unknown): v is TgiErrorResponse =>
   typeof v === 'object' && v !== null && typeof (v as { error?: unknown }).error === 'string' && typeof (v as { error_type?: unknown }).error_type === 'string';
 
-/**
- * Reads a TGI stream's events up to the one with `generated_text` (TGI ends its streams by closing); an error
- * event throws with its `error_type` as the error's type.
- */
-async function* tgiEvents(body: ReadableStream<Uint8Array>, response: Response): AsyncGenerator<TgiStreamResponse, void, undefined> {
+/** How an API's stream (one without `[DONE]`) tells its events: which is an error, which is the last, and what a cut means. */
+interface EventRules<E> {
+  /** The error an event tells, as the error thrown; undefined for any other event. */
+  error(event: unknown): ErrorBody['error'] | undefined;
+  last(event: E): boolean;
+  /** The error thrown when the stream ends before its last event. */
+  cut: { message: string; type: string };
+}
+
+const CUT = '(the server closed the connection).';
+
+/** TGI's: up to the event with `generated_text` (TGI ends its streams by closing); `error_type` is the type. */
+const TGI_EVENTS: EventRules<TgiStreamResponse> = {
+  error: (e) => (isTgiError(e) ? { message: e.error, type: e.error_type, param: null, code: null } : undefined),
+  last: (e) => e.generated_text !== null,
+  cut: { message: `The stream ended before its last event ${CUT}`, type: 'incomplete_generation' },
+};
+
+const isEvent = (v: unknown, type: string): boolean => typeof v === 'object' && v !== null && (v as { type?: unknown }).type === type;
+
+/** Responses': up to the event that ends the response. */
+const RESPONSE_EVENTS: EventRules<ResponseStreamEvent> = {
+  error: (e) => {
+    if (!isEvent(e, 'error')) return undefined;
+    const { message, param, code } = e as Extract<ResponseStreamEvent, { type: 'error' }>;
+    return { message, type: 'server_error', param, code };
+  },
+  last: (e) => e.type === 'response.completed' || e.type === 'response.incomplete',
+  cut: { message: `The stream ended before its last event ${CUT}`, type: 'incomplete_generation' },
+};
+
+/** Anthropic Messages': up to `message_stop`; an error keeps Anthropic's error type. */
+const MESSAGE_EVENTS: EventRules<MessageStreamEvent> = {
+  error: (e) => {
+    if (!isEvent(e, 'error')) return undefined;
+    const { message, type } = (e as Extract<MessageStreamEvent, { type: 'error' }>).error;
+    return { message, type, param: null, code: null };
+  },
+  last: (e) => e.type === 'message_stop',
+  cut: { message: `The stream ended before message_stop ${CUT}`, type: 'api_error' },
+};
+
+/** Reads a stream's events by its API's rules; an error event throws MockServerError, and so does a cut. */
+async function* events<E>(body: ReadableStream<Uint8Array>, response: Response, rules: EventRules<E>): AsyncGenerator<E, void, undefined> {
   const requestId = response.headers.get('x-request-id');
   for await (const text of sseData(body)) {
     const parsed: unknown = JSON.parse(text);
-    if (isTgiError(parsed)) {
-      throw new MockServerError(response.status, { error: { message: parsed.error, type: parsed.error_type, param: null, code: null } }, requestId);
-    }
-    const event = parsed as TgiStreamResponse;
+    const error = rules.error(parsed);
+    if (error) throw new MockServerError(response.status, { error }, requestId);
+    const event = parsed as E;
     yield event;
-    if (event.generated_text !== null) return;
+    if (rules.last(event)) return;
   }
-  throw new MockServerError(response.status, { error: { message: 'The stream ended before its last event (the server closed the connection).', type: 'incomplete_generation', param: null, code: null } }, requestId);
+  throw new MockServerError(response.status, { error: { ...rules.cut, param: null, code: null } }, requestId);
 }
 
-/** Reads a Responses stream's events up to the one that ends the response; an `error` event throws. */
-async function* responseEvents(open: () => Promise<Answer<ReadableStream<Uint8Array> | null>>): AsyncGenerator<ResponseStreamEvent, void, undefined> {
+/** events() of an answer once it has come: a failed answer throws first. */
+async function* answerEvents<E>(open: () => Promise<Answer<ReadableStream<Uint8Array> | null>>, rules: EventRules<E>): AsyncGenerator<E, void, undefined> {
   const { data, error, response } = await open();
   if (!response.ok || error !== undefined || !data) throw failure(response, error);
-  const requestId = response.headers.get('x-request-id');
-  for await (const text of sseData(data)) {
-    const event = JSON.parse(text) as ResponseStreamEvent;
-    if (event.type === 'error') {
-      throw new MockServerError(response.status, { error: { message: event.message, type: 'server_error', param: event.param, code: event.code } }, requestId);
-    }
-    yield event;
-    if (event.type === 'response.completed' || event.type === 'response.incomplete') return;
-  }
-  throw new MockServerError(response.status, { error: { message: 'The stream ended before its last event (the server closed the connection).', type: 'incomplete_generation', param: null, code: null } }, requestId);
-}
-
-/** Reads a Messages stream's events up to `message_stop`; an `error` event throws with Anthropic's error type. */
-async function* messageEvents(open: () => Promise<Answer<ReadableStream<Uint8Array> | null>>): AsyncGenerator<MessageStreamEvent, void, undefined> {
-  const { data, error, response } = await open();
-  if (!response.ok || error !== undefined || !data) throw failure(response, error);
-  const requestId = response.headers.get('x-request-id');
-  for await (const text of sseData(data)) {
-    const event = JSON.parse(text) as MessageStreamEvent;
-    if (event.type === 'error') {
-      throw new MockServerError(response.status, { error: { message: event.error.message, type: event.error.type, param: null, code: null } }, requestId);
-    }
-    yield event;
-    if (event.type === 'message_stop') return;
-  }
-  throw new MockServerError(response.status, { error: { message: 'The stream ended before message_stop (the server closed the connection).', type: 'api_error', param: null, code: null } }, requestId);
+  yield* events(data, response, rules);
 }
 
 /** A client for a mock server at `baseUrl` (such as `MockServer.url`). */
@@ -429,7 +442,7 @@ export function createMockClient(baseUrl: string, options: Omit<ClientOptions, '
     tgiGenerateStream: async (body, o = {}) => {
       const { data, error, response } = await api.POST('/generate_stream', { ...sse(o), body });
       if (!response.ok || error !== undefined || !data) throw failure(response, error);
-      return tgiEvents(data, response);
+      return events(data, response, TGI_EVENTS);
     },
     tgiCompatGenerate: async (body, o) => unwrap(await api.POST('/', { ...init(o), body: { ...body, stream: false } })) as TgiCompatGenerateResponse,
     tgiGetInfo: async (o) => unwrap(await api.GET('/info', init(o))),
@@ -449,7 +462,7 @@ export function createMockClient(baseUrl: string, options: Omit<ClientOptions, '
     // OpenAI Responses: the answer's type joins the JSON body and the stream's events; `stream: false` makes it the body.
     createResponse: async (body, o) => unwrap(await api.POST('/v1/responses', { ...init(o), body: { ...body, stream: false } as ResponseRequest })) as ResponseObject,
     streamResponse: (body, o = {}) =>
-      responseEvents(() => api.POST('/v1/responses', { ...sse(o), body: { ...body, stream: true } as ResponseRequest })),
+      answerEvents(() => api.POST('/v1/responses', { ...sse(o), body: { ...body, stream: true } as ResponseRequest }), RESPONSE_EVENTS),
     getResponse: async (responseId, o) =>
       unwrap(await api.GET('/v1/responses/{response_id}', { ...init(o), params: { path: { response_id: responseId } } })) as ResponseObject,
     // AIPerf's test fixtures.
@@ -469,7 +482,7 @@ export function createMockClient(baseUrl: string, options: Omit<ClientOptions, '
     createMessage: async (body, o = {}) =>
       unwrap(await api.POST('/v1/messages', { ...anthropic(init(o)), body: { ...body, stream: false } })) as Message,
     streamMessage: (body, o = {}) =>
-      messageEvents(() => api.POST('/v1/messages', { ...anthropic(sse(o)), body: { ...body, stream: true } })),
+      answerEvents(() => api.POST('/v1/messages', { ...anthropic(sse(o)), body: { ...body, stream: true } }), MESSAGE_EVENTS),
     countMessageTokens: async (body, o = {}) => unwrap(await api.POST('/v1/messages/count_tokens', { ...anthropic(init(o)), body })),
     createImageEdit: async (body, o) =>
       unwrap(
