@@ -2,14 +2,14 @@
 // the AI SDK's openai-compatible chat model (a tool executed between two steps, streamObject with a zod schema).
 // They must take our answers as they take OpenAI's (openai 6.49.0, ai 6.0.326, @ai-sdk/openai-compatible
 // 2.0.92, zod 4.6.7: the versions that run on Node 20).
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { zodFunction, zodResponseFormat } from 'openai/helpers/zod';
 import { generateText, stepCountIs, streamObject, tool } from 'ai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { z } from 'zod';
-import { startServer, type RunningServer } from './support/server.js';
+import { suiteServer } from './support/server.js';
 import { MODEL } from './support/real-clients.js';
 
 const Person = z.object({ name: z.string(), age: z.number().int(), tags: z.array(z.enum(['a', 'b'])) });
@@ -22,19 +22,10 @@ const WEATHER_PARAMETERS = {
 };
 
 describe('real clients with tool calls and structured outputs', { timeout: 120_000 }, () => {
-  let server: RunningServer;
-  let baseURL: string;
-
-  before(async () => {
-    server = await startServer(['--ttft', '0', '--itl', '0']);
-    baseURL = `${server.url}/v1`;
-  });
-  after(async () => {
-    await server?.stop();
-  });
+  const server = suiteServer();
 
   describe('openai SDK', () => {
-    const client = (): OpenAI => new OpenAI({ baseURL, apiKey: 'test', maxRetries: 0, timeout: 30_000 });
+    const client = (): OpenAI => new OpenAI({ baseURL: server.baseURL, apiKey: 'test', maxRetries: 0, timeout: 30_000 });
 
     test('chat.completions.parse with zodResponseFormat: message.parsed is the schema instance', async () => {
       const completion = await client().chat.completions.parse({
@@ -130,7 +121,7 @@ describe('real clients with tool calls and structured outputs', { timeout: 120_0
   });
 
   describe('AI SDK (openai-compatible chat model)', () => {
-    const provider = () => createOpenAICompatible({ name: 'mock', baseURL, apiKey: 'test', supportsStructuredOutputs: true });
+    const provider = () => createOpenAICompatible({ name: 'mock', baseURL: server.baseURL, apiKey: 'test', supportsStructuredOutputs: true });
 
     test('generateText with a tool and stopWhen: step 1 calls and executes it, step 2 answers', async () => {
       const executed: Array<z.infer<typeof Weather>> = [];

@@ -1,12 +1,12 @@
 // Real clients against the real server: the official OpenAI SDK and the Vercel AI SDK (openai-compatible
 // provider) must parse our answers, streamed and not, exactly as they parse OpenAI's. These are the majors that
 // run on Node 20 (openai 6, AI SDK 6); test/current-clients runs today's majors on Node 24 with the same checks.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { generateText, streamText } from 'ai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import { startServer, type RunningServer } from './support/server.js';
+import { suiteServer } from './support/server.js';
 import {
   ASCII,
   MODEL,
@@ -25,21 +25,12 @@ import {
 } from './support/real-clients.js';
 
 describe('real clients parse our answers', { timeout: 120_000 }, () => {
-  let server: RunningServer;
-  let baseURL: string;
-
-  before(async () => {
-    server = await startServer(['--ttft', '0', '--itl', '0']);
-    baseURL = `${server.url}/v1`;
-  });
-  after(async () => {
-    await server?.stop();
-  });
+  const server = suiteServer();
 
   // ------------------------------------------------------------------------------------ openai@6
 
   describe('openai SDK', () => {
-    const client = (): OpenAI => new OpenAI({ baseURL, apiKey: 'test', maxRetries: 0, timeout: 30_000 });
+    const client = (): OpenAI => new OpenAI({ baseURL: server.baseURL, apiKey: 'test', maxRetries: 0, timeout: 30_000 });
 
     for (const [name, prompt, echo] of PROMPTS) {
       test(`chat.completions.create, non-streaming and raw stream, ${name}`, async () => {
@@ -91,7 +82,7 @@ describe('real clients parse our answers', { timeout: 120_000 }, () => {
   // ------------------------------------------------------------------------------------ Vercel AI SDK 6
 
   describe('Vercel AI SDK with @ai-sdk/openai-compatible', () => {
-    const provider = (f: typeof fetch) => createOpenAICompatible({ name: 'mock', baseURL, apiKey: 'test', includeUsage: true, fetch: f });
+    const provider = (f: typeof fetch) => createOpenAICompatible({ name: 'mock', baseURL: server.baseURL, apiKey: 'test', includeUsage: true, fetch: f });
 
     for (const [name, prompt, echo] of PROMPTS) {
       test(`generateText and streamText, ${name}`, async () => {

@@ -2,13 +2,13 @@
 // messages.stream().finalMessage(), countTokens, tool use, thinking, its error classes), the AI SDK 6 with
 // @ai-sdk/anthropic 3.0.140 (generateText with tools, streamText, streamObject), and the Python `anthropic` package
 // (test/python-clients/messages.py). They must parse our answers as they parse Anthropic's.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Anthropic from '@anthropic-ai/sdk';
 import { generateText, streamObject, streamText, tool } from 'ai';
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { z } from 'zod';
-import { startServer, type RunningServer } from './support/server.js';
+import { suiteServer } from './support/server.js';
 import { pythonClientsSkip, pythonJson } from './support/python-clients.js';
 
 const MODEL = 'Qwen/Qwen3-0.6B';
@@ -20,15 +20,8 @@ const WEATHER = {
 };
 
 describe('Anthropic clients parse our Messages answers', { timeout: 120_000 }, () => {
-  let server: RunningServer;
+  const server = suiteServer();
   const client = (apiKey = 'test'): Anthropic => new Anthropic({ baseURL: server.url, apiKey, maxRetries: 0, timeout: 30_000 });
-
-  before(async () => {
-    server = await startServer(['--ttft', '0', '--itl', '0']);
-  });
-  after(async () => {
-    await server?.stop();
-  });
 
   test('@anthropic-ai/sdk: messages.create, messages.stream().finalMessage() and countTokens agree', async () => {
     const params = { model: MODEL, max_tokens: 256, system: 'Be brief.', messages: [{ role: 'user' as const, content: PROMPT }] };

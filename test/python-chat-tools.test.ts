@@ -1,19 +1,12 @@
 // OpenAI's Python SDK (pinned, .ci/clients-venv.sh) with chat tool calls and structured outputs
 // (test/python-clients/chat_tools.py): tool calls whole and streamed, the round trip, and parse() with pydantic.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, type RunningServer } from './support/server.js';
+import { suiteServer } from './support/server.js';
 import { pythonClientsSkip, pythonJson } from './support/python-clients.js';
 
 const skip = pythonClientsSkip();
-let server: RunningServer;
-
-before(async () => {
-  if (skip === false) server = await startServer(['--ttft', '0', '--itl', '0']);
-});
-after(async () => {
-  await server?.stop();
-});
+const server = suiteServer(undefined, skip === false);
 
 interface Out {
   finish: string;

@@ -1,31 +1,22 @@
 // Real clients of the Responses API against the real server: openai-node 6 (responses.create, the stream
 // helper's accumulator, responses.parse with a zod text format) and the AI SDK 6's OpenAI provider, whose
 // `.responses(model)` speaks this API (generateText with tools, streamObject).
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { zodTextFormat } from 'openai/helpers/zod';
 import { z } from 'zod';
 import { generateText, jsonSchema, stepCountIs, streamObject, streamText, tool } from 'ai';
 import { createOpenAI } from '@ai-sdk/openai';
-import { startServer, type RunningServer } from './support/server.js';
+import { suiteServer } from './support/server.js';
 
 const MODEL = 'Qwen/Qwen3-0.6B';
 const PROMPT = 'The quick brown fox jumps over the lazy dog.';
 
 describe('real clients of the Responses API', { timeout: 120_000 }, () => {
-  let server: RunningServer;
-  let baseURL: string;
+  const server = suiteServer();
 
-  before(async () => {
-    server = await startServer(['--ttft', '0', '--itl', '0']);
-    baseURL = `${server.url}/v1`;
-  });
-  after(async () => {
-    await server?.stop();
-  });
-
-  const client = (): OpenAI => new OpenAI({ baseURL, apiKey: 'test', maxRetries: 0, timeout: 30_000 });
+  const client = (): OpenAI => new OpenAI({ baseURL: server.baseURL, apiKey: 'test', maxRetries: 0, timeout: 30_000 });
 
   test('openai: responses.create, whole and raw stream; responses.retrieve', async () => {
     const r = await client().responses.create({ model: MODEL, input: PROMPT, instructions: 'Be terse.' });
@@ -95,7 +86,7 @@ describe('real clients of the Responses API', { timeout: 120_000 }, () => {
 
   // ------------------------------------------------------------------------------------ AI SDK 6
 
-  const provider = () => createOpenAI({ baseURL, apiKey: 'test' });
+  const provider = () => createOpenAI({ baseURL: server.baseURL, apiKey: 'test' });
 
   test('AI SDK: generateText and streamText over .responses(model)', async () => {
     const whole = await generateText({ model: provider().responses(MODEL), prompt: PROMPT });

@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
+import { after, before } from 'node:test';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const CLI = fileURLToPath(new URL('../../../dist/src/cli.js', import.meta.url));
@@ -48,6 +49,39 @@ export async function startServer(args: string[] = [], env: Record<string, strin
       proc.kill(signal);
       const [code] = (await once(proc, 'exit')) as [number | null];
       return code;
+    },
+  };
+}
+
+/** The server of a suite: its URL, and the OpenAI-style base URL clients take. */
+export interface SuiteServer {
+  readonly url: string;
+  /** `url` + `/v1`. */
+  readonly baseURL: string;
+}
+
+/**
+ * A server for the tests of the enclosing describe (or file), answering at once (ttft and itl 0) unless `args`
+ * say otherwise: started before them, stopped after. With `when` false (tests that skip) none is started.
+ */
+export function suiteServer(args: string[] = ['--ttft', '0', '--itl', '0'], when = true): SuiteServer {
+  let server: RunningServer | undefined;
+  before(async () => {
+    if (when) server = await startServer(args);
+  });
+  after(async () => {
+    await server?.stop();
+  });
+  const url = (): string => {
+    if (!server) throw new Error('the suite server is not running');
+    return server.url;
+  };
+  return {
+    get url() {
+      return url();
+    },
+    get baseURL() {
+      return `${url()}/v1`;
     },
   };
 }
