@@ -4,7 +4,7 @@ import { ApiError, badRequest } from '../http/errors.js';
 import { randomId } from '../http/request.js';
 import { plan } from '../model/generation.js';
 import { fitContext } from '../model/contextWindow.js';
-import { chatPromptIdsAsync, chatPromptTokensAsync } from '../model/prompt.js';
+import { chatPromptTokensAsync, templateIdsAsync, templateMessages } from '../model/prompt.js';
 import { reasoningTokens } from '../model/reasoning.js';
 import { conversationOf, outputTurns } from '../model/responseInput.js';
 import { storedResponses } from '../model/storedResponses.js';
@@ -88,7 +88,7 @@ export default function createResponse(deps: Deps): OperationHandler {
       pieces: tokenizer.pieces,
       promptTokens,
       // Only the prefix cache reads the ids (usage.input_tokens_details.cached_tokens tells its hit).
-      promptIds: async () => [await chatPromptIdsAsync(tokenizer, talk.messages, await tokenizer.encodeAsync(talk.lastUserText))],
+      promptIds: async () => [await templateIdsAsync(tokenizer, templateMessages(talk.messages), () => tokenizer.encodeAsync(talk.lastUserText))],
     };
     await respond(ctx, deps, generation, format, body.stream === true ? { includeUsage: false, continuousUsage: false } : undefined);
   };

@@ -82,7 +82,7 @@ export function chatPromptIdsAsync(
   return templateIdsAsync(tokenizer, templateMessages(messages), () => Promise.resolve(echo), tools);
 }
 
-/** chatPromptIdsAsync for messages already in the template's shape (Anthropic's); `fallback` gives the echo's ids. */
+/** chatPromptIdsAsync for messages in the template's shape; `fallback` gives the echo's ids, asked only when needed. */
 export async function templateIdsAsync(
   tokenizer: LoadedTokenizer,
   messages: ChatTemplateMessage[],
