@@ -15,8 +15,13 @@ const ITL = 10;
 const STREAMS = 3;
 /** A /health request every this many milliseconds. */
 const POLL_MS = 20;
-/** What the big prompt may add to the worst /health answer and to the streams' worst lateness. */
-const ALLOWED_MS = 100;
+/**
+ * What the big prompt may add to the worst /health answer and to the streams' worst lateness. The loop's own
+ * share of a 16 MiB request (its JSON, the template's render, the copy to the encode worker) adds 45–70 ms on
+ * an idle 2-core machine and 100–135 ms beside CI's CPU burner; a server that counted the prompt and encoded
+ * its echo on the loop instead (the encode worker switched off) adds 1.9–2.2 s on an idle machine.
+ */
+const ALLOWED_MS = 250;
 
 /** 16 MiB of varied English-like text, the same on every run. */
 function bigText(): string {
