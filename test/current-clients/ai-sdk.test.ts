@@ -2,27 +2,19 @@
 // test/clients.test.ts (AI SDK 6), with its checks, adapted to what 7 changed. streamText's parts are read from
 // `stream` (7 deprecates `fullStream`), `usage` is the whole call's (7 deprecates `totalUsage`), and the finish
 // part carries that usage too.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { generateText, streamText, type TextStreamPart, type ToolSet } from 'ai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import { startServer, type RunningServer } from '../../dist/test/support/server.js';
+import { suiteServer } from '../../dist/test/support/server.js';
 import { ASCII, MODEL, PROMPTS, checkAiUsage, checkPartTypes, drainParts, recordingFetch, wireUsage } from '../../dist/test/support/real-clients.js';
 
 const versionOf = (name: string): string => (createRequire(import.meta.url)(`${name}/package.json`) as { version: string }).version;
 
 describe('the AI SDK 7 parses our answers', { timeout: 120_000 }, () => {
-  let server: RunningServer;
-  let provider: (f: typeof fetch) => ReturnType<typeof createOpenAICompatible>;
-
-  before(async () => {
-    server = await startServer(['--ttft', '0', '--itl', '0']);
-    provider = (f) => createOpenAICompatible({ name: 'mock', baseURL: `${server.url}/v1`, apiKey: 'test', includeUsage: true, fetch: f });
-  });
-  after(async () => {
-    await server?.stop();
-  });
+  const server = suiteServer();
+  const provider = (f: typeof fetch) => createOpenAICompatible({ name: 'mock', baseURL: server.baseURL, apiKey: 'test', includeUsage: true, fetch: f });
 
   test('the SDK is ai 7 with @ai-sdk/openai-compatible 3', () => {
     assert.match(versionOf('ai'), /^7\./);

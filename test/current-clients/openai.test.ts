@@ -1,10 +1,10 @@
 // openai 7 (Node 22+) against the built server: the calls of test/clients.test.ts (openai 6), with its checks.
 // openai 7 changed no call used here; its one breaking change is the Node version.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { VERSION } from 'openai/version';
-import { startServer, type RunningServer } from '../../dist/test/support/server.js';
+import { suiteServer } from '../../dist/test/support/server.js';
 import {
   ASCII,
   MODEL,
@@ -18,16 +18,8 @@ import {
 } from '../../dist/test/support/real-clients.js';
 
 describe('openai 7 parses our answers', { timeout: 120_000 }, () => {
-  let server: RunningServer;
-  let client: () => OpenAI;
-
-  before(async () => {
-    server = await startServer(['--ttft', '0', '--itl', '0']);
-    client = () => new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'test', maxRetries: 0, timeout: 30_000 });
-  });
-  after(async () => {
-    await server?.stop();
-  });
+  const server = suiteServer();
+  const client = (): OpenAI => new OpenAI({ baseURL: server.baseURL, apiKey: 'test', maxRetries: 0, timeout: 30_000 });
 
   test('the client is openai 7 and this is Node 22 or later', () => {
     assert.match(VERSION, /^7\./);

@@ -1,28 +1,20 @@
 // openai 7 and the AI SDK 7's @ai-sdk/openai 4 (Node 22+) with the Responses API and chat tool calls: the calls
 // of test/responses-clients.test.ts and test/chat-tools-clients.test.ts that need no zod (not a dependency
 // here), with their checks.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { generateText, jsonSchema, stepCountIs, streamText, tool } from 'ai';
 import { createOpenAI } from '@ai-sdk/openai';
-import { startServer, type RunningServer } from '../../dist/test/support/server.js';
+import { suiteServer } from '../../dist/test/support/server.js';
 import { MODEL } from '../../dist/test/support/real-clients.js';
 
 const PROMPT = 'The quick brown fox jumps over the lazy dog.';
 const CITY = { type: 'object' as const, properties: { city: { type: 'string' as const } }, required: ['city'], additionalProperties: false };
 
 describe('openai 7 and the AI SDK 7 with Responses and tool calls', { timeout: 120_000 }, () => {
-  let server: RunningServer;
-  let client: () => OpenAI;
-
-  before(async () => {
-    server = await startServer(['--ttft', '0', '--itl', '0']);
-    client = () => new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'test', maxRetries: 0, timeout: 30_000 });
-  });
-  after(async () => {
-    await server?.stop();
-  });
+  const server = suiteServer();
+  const client = (): OpenAI => new OpenAI({ baseURL: server.baseURL, apiKey: 'test', maxRetries: 0, timeout: 30_000 });
 
   test('responses.create, whole and raw stream (sequence numbers in order); responses.retrieve', async () => {
     const r = await client().responses.create({ model: MODEL, input: PROMPT, instructions: 'Be terse.' });
@@ -91,7 +83,7 @@ describe('openai 7 and the AI SDK 7 with Responses and tool calls', { timeout: 1
   });
 
   test('AI SDK 7: generateText and streamText over .responses(model)', async () => {
-    const provider = createOpenAI({ baseURL: `${server.url}/v1`, apiKey: 'test' });
+    const provider = createOpenAI({ baseURL: server.baseURL, apiKey: 'test' });
     const whole = await generateText({ model: provider.responses(MODEL), prompt: PROMPT, maxRetries: 0 });
     assert.equal(whole.text, PROMPT);
     assert.equal(whole.finishReason, 'stop');
@@ -101,7 +93,7 @@ describe('openai 7 and the AI SDK 7 with Responses and tool calls', { timeout: 1
   });
 
   test('AI SDK 7: generateText over .responses(model) runs a tool call, then answers in text', async () => {
-    const provider = createOpenAI({ baseURL: `${server.url}/v1`, apiKey: 'test' });
+    const provider = createOpenAI({ baseURL: server.baseURL, apiKey: 'test' });
     const calls: unknown[] = [];
     const result = await generateText({
       model: provider.responses(MODEL),
